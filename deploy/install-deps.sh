@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages the build, the node and the tests need. Idempotent:
+# packages already present are skipped, and nothing is fetched when all are installed.
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config ccache
+  libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev libeigen3-dev
+  libhiredis-dev libspdlog-dev libssl-dev catch2 redis-server
+  nlohmann-json3-dev libsqlite3-dev sqlite3
+  curl python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,91 @@
+// Node configuration: defaults in code < config file < environment < command line, validated.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace aia::runtime {
+
+/// The spec's privacy levels.
+enum class privacy_level : std::uint8_t { standard, high, maximum };
+
+/// Everything a node is configured with. Defaults are the spec's and PROTOCOL.md's.
+struct node_config {
+  // -- listener
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
+  std::string data_dir = "./data";
+  bool dev = false;                       ///< development mode (AIA_DEV=1 or --dev)
+  std::string log_level = "info";         ///< trace, debug, info, warn, error, off
+
+  struct privacy_section {
+    privacy_level level = privacy_level::standard;
+    double epsilon = 1.0;                 ///< > 0
+    double delta = 1e-5;                  ///< in [0, 1)
+    bool enable_differential_privacy = true;
+  } privacy;
+
+  struct real_time_section {
+    double processing_interval = 0.1;     ///< seconds, max wait of a micro-batch, (0, 10]
+    int batch_size = 16;                  ///< micro-batch size, 1..4096
+    int max_queue_size = 500;             ///< interactions waiting for analysis, 1..1e6
+  } real_time;
+
+  struct features_section {
+    bool enable_emotional_analysis = true;
+    bool enable_cognitive_load_assessment = true;
+    bool enable_adaptive_learning = true;
+    bool enable_visual_adaptation = true;
+  } features;
+
+  struct gateway_section {
+    int threads = 1;                      ///< Beast io threads, 1..64
+    std::size_t max_body_bytes = 1 << 20; ///< REST body limit (413 above)
+    std::size_t max_ws_message_bytes = 1 << 20;
+    std::size_t max_batch = 500;          ///< interactions per WebSocket batch
+    double idle_timeout = 60;             ///< seconds an idle HTTP keep-alive connection lives
+  } gateway;
+
+  struct session_section {
+    double idle_timeout = 300;            ///< seconds before an idle session is passivated
+    int ring_capacity = 64;               ///< recent interactions kept per user, 8..4096
+  } session;
+
+  struct actors_section {
+    int scheduler_threads = 2;            ///< CAF scheduler threads, 1..64
+    int analyzers = 2;                    ///< analyzer pool size, 1..64
+  } actors;
+
+  struct store_section {
+    std::string sync = "normal";          ///< sqlite synchronous mode: normal | full
+    int group_commit_max = 512;           ///< events per transaction at most, 1..100000
+  } store;
+
+  std::string redis_url;                  ///< REDIS_URL; reserved for the cluster backend
+};
+
+/// A refused configuration: the key at fault and why.
+struct config_error {
+  std::string key;
+  std::string message;
+};
+
+/// Outcome of load_config: run with a config, print help, or fail.
+struct help_requested {};
+using load_result = std::variant<node_config, help_requested, config_error>;
+
+/// Builds the configuration from the layers. `args` are the command-line arguments without the
+/// program name; `env` the process environment as name -> value.
+[[nodiscard]] load_result load_config(const std::vector<std::string>& args,
+                                      const std::map<std::string, std::string>& env);
+
+/// The --help text: every option and config key with its default and meaning.
+[[nodiscard]] std::string help_text();
+
+/// Wire name of a privacy level: STANDARD, HIGH, MAXIMUM.
+[[nodiscard]] const char* to_string(privacy_level x) noexcept;
+
+} // namespace aia::runtime
