@@ -1,0 +1,66 @@
+// The gateway's window onto the actors: plain C++ (no CAF), so net/ stays free of actor headers.
+#pragma once
+
+#include "actors/session_types.hpp"
+#include "model/profile.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace aia::actors {
+
+/// A refusal to pass on to the client: PROTOCOL.md code, human message, HTTP status.
+struct port_error {
+  std::string code;
+  std::string message;
+  int http_status = 500;
+};
+
+/// Either the answer or why there is none.
+template <class T>
+using outcome = std::variant<T, port_error>;
+
+/// Receives what the actors push to one WebSocket. Called on actor threads: implementations
+/// hand the work to their own executor and return at once.
+class push_sink {
+public:
+  virtual ~push_sink() = default;
+  /// A batch of this connection is durably stored.
+  virtual void on_ack(const batch_ack& ack) = 0;
+  /// The user's state changed (any connection's batch); `with_metrics` at most once a second.
+  virtual void on_update(const session_update& up, bool with_metrics) = 0;
+  /// A batch of this connection was refused.
+  virtual void on_error(const port_error& err) = 0;
+};
+
+/// One open WebSocket's link to its user's session. Destroying it unsubscribes.
+class connection {
+public:
+  virtual ~connection() = default;
+  /// Submits a batch; the ack, updates and errors arrive at the sink.
+  virtual void submit(interaction_batch b) = 0;
+};
+
+/// Entry points of the gateway into the actor system. Callbacks run on actor threads.
+class gateway_port {
+public:
+  virtual ~gateway_port() = default;
+
+  /// Submits a batch and calls `done` with the analysed result or the refusal.
+  virtual void submit(interaction_batch b, std::function<void(outcome<batch_result>)> done) = 0;
+
+  /// Looks up a user's profile (`not_found` for a user never seen).
+  virtual void profile(std::string user,
+                       std::function<void(outcome<model::user_profile>)> done) = 0;
+
+  /// Opens a push connection for `user`; the sink is held weakly.
+  virtual std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) = 0;
+
+  /// Interactions admitted and not yet analysed (for /metrics and performance_metrics).
+  [[nodiscard]] virtual std::int64_t queue_length() const noexcept = 0;
+};
+
+} // namespace aia::actors

@@ -1,0 +1,452 @@
+// The session actor: rehydrate, admit, append durably, fold, analyse, recommend, push.
+#include "actors/session.hpp"
+
+#include "actors/messages/analyzer.hpp"
+#include "actors/messages/session.hpp"
+#include "actors/messages/store.hpp"
+#include "actors/session_snapshot.hpp"
+#include "model/interaction_codec.hpp"
+#include "model/state_model.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <functional>
+
+namespace aia::actors {
+
+session_metrics session_metrics::make(runtime::metrics_registry& reg) {
+  return session_metrics{
+    reg.get_counter("interactions_total", "Interactions applied to user sessions"),
+    reg.get_counter("interactions_duplicate_total",
+                    "Interactions acknowledged again without being applied (idempotent repeats)"),
+    reg.get_counter("errors_total", "Requests refused, by reason", {{"reason", "overloaded"}}),
+    reg.get_counter("errors_total", "Requests refused, by reason", {{"reason", "store_failed"}}),
+    reg.get_histogram("interaction_processing_seconds",
+                      "Time from reading a batch to its analysed user state",
+                      runtime::latency_buckets()),
+  };
+}
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// What one admitted batch turns into.
+struct batch_plan {
+  std::vector<model::interaction> fresh;             ///< to apply, in order
+  std::vector<runtime::stored_event> events;         ///< their durable form
+  std::vector<std::pair<std::string, std::uint64_t>> marks; ///< dedupe marks made for them
+  batch_ack ack;
+  std::int64_t received_ns = 0;
+  std::size_t admitted = 0;                          ///< queue slots reserved
+  caf::actor ack_to;                                 ///< connection to send the ack to
+};
+
+using deps_ptr = std::shared_ptr<const session_deps>;
+
+struct session_state {
+  static inline const char* name = "session";
+  std::string user;
+  session_snapshot data;               ///< counts, window, dedupe; last_seq = folded position
+  std::uint64_t assigned_seq = 0;      ///< last log position handed out
+  std::uint64_t snapshot_seq = 0;      ///< position of the newest durable snapshot
+  model::user_state state;
+  std::vector<model::recommendation> recs;
+  std::vector<caf::actor> subscribers;
+  std::uint64_t handled = 0;           ///< messages received through the supervisor
+  int inflight = 0;                    ///< admitted batches not yet answered
+  clock::time_point last_active = clock::now();
+  bool passivating = false;
+  bool draining = false;
+};
+
+using session_ptr = caf::stateful_actor<session_state>*;
+
+/// The idempotency key of interaction `x` within batch `b`: its own pair, else the batch's.
+std::pair<const std::string*, std::uint64_t> key_of(const interaction_batch& b,
+                                                    const model::interaction& x) {
+  if (!x.client_id.empty() && x.seq != 0) {
+    return {&x.client_id, x.seq};
+  }
+  return {&b.client_id, b.seq};
+}
+
+/// Splits a batch into repeats and fresh interactions, assigns log positions, marks the keys.
+batch_plan plan_batch(session_state& st, interaction_batch& b, const session_options& opt) {
+  batch_plan plan;
+  plan.received_ns = b.received_ns;
+  plan.admitted = b.interactions.size();
+  plan.ack.client_id = b.client_id;
+  plan.ack.accepted = static_cast<std::uint32_t>(b.interactions.size());
+  std::uint64_t last_client_seq = 0;
+  for (auto& x : b.interactions) {
+    auto [client, seq] = key_of(b, x);
+    if (seq != 0) {
+      last_client_seq = seq;
+      if (plan.ack.client_id.empty()) {
+        plan.ack.client_id = *client;
+      }
+    }
+    // A batch-level key is marked after the loop, so it only repeats an earlier batch.
+    if (st.data.dedupe.seen(*client, seq)) {
+      ++plan.ack.duplicates;
+      continue;
+    }
+    if (client != &b.client_id) {
+      st.data.dedupe.mark(*client, seq);
+      plan.marks.emplace_back(*client, seq);
+    }
+    auto pos = ++st.assigned_seq;
+    if (opt.persist_events) {
+      plan.events.push_back(runtime::stored_event{
+        st.user, pos, *client, seq, x.timestamp,
+        model::encode_interaction(x, opt.keep_element_id)});
+    }
+    plan.fresh.push_back(std::move(x));
+  }
+  if (!b.client_id.empty() && b.seq != 0 && !plan.fresh.empty()) {
+    st.data.dedupe.mark(b.client_id, b.seq);
+    plan.marks.emplace_back(b.client_id, b.seq);
+  }
+  plan.ack.seq = b.seq != 0 ? b.seq : (last_client_seq != 0 ? last_client_seq : st.assigned_seq);
+  plan.ack.last_event_seq = st.assigned_seq;
+  return plan;
+}
+
+/// Folds applied interactions into the window and counters.
+void fold(session_snapshot& d, const model::interaction& x, std::uint64_t pos) {
+  d.window.add(x);
+  ++d.interaction_count;
+  ++d.counts_by_type[static_cast<std::size_t>(x.type)];
+  if (d.first_seen == 0 || x.timestamp < d.first_seen) {
+    d.first_seen = x.timestamp;
+  }
+  d.last_seen = std::max(d.last_seen, x.timestamp);
+  d.last_seq = std::max(d.last_seq, pos);
+}
+
+bool same_recommendations(const std::vector<model::recommendation>& a,
+                          const std::vector<model::recommendation>& b) {
+  auto same_params = [](const model::recommendation& x, const model::recommendation& y) {
+    if (x.type != y.type || x.parameters.size() != y.parameters.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < x.parameters.size(); ++i) {
+      const auto& p = x.parameters[i];
+      const auto& q = y.parameters[i];
+      if (p.name != q.name || p.number != q.number || p.text != q.text) {
+        return false;
+      }
+    }
+    return true;
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_params);
+}
+
+/// Sets the state from a model output and re-derives the recommendations.
+bool apply_state(session_state& st, model::user_state s, const session_options& opt) {
+  s.interaction_count = st.data.interaction_count;
+  s.updated_at = wall_seconds();
+  st.state = std::move(s);
+  auto recs = model::recommend(st.user, st.state, opt.recommender);
+  bool changed = !same_recommendations(recs, st.recs);
+  st.recs = std::move(recs);
+  return changed;
+}
+
+/// Rebuilds the session from its history; false if the history is unreadable.
+bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
+  if (h.has_snapshot) {
+    auto snap = decode_snapshot(h.snapshot.data.data(), h.snapshot.data.size());
+    if (!snap) {
+      log::error("session.snapshot_unreadable", {{"seq", h.snapshot.seq}});
+      return false;
+    }
+    st.data = std::move(*snap);
+    st.snapshot_seq = h.snapshot.seq;
+  }
+  for (auto& e : h.events) {
+    auto x = model::decode_interaction(e.payload.data(), e.payload.size());
+    if (!x) {
+      log::error("session.event_unreadable", {{"seq", e.seq}});
+      return false;
+    }
+    fold(st.data, *x, e.seq);
+    st.data.dedupe.mark(e.client_id, e.client_seq);
+  }
+  st.assigned_seq = st.data.last_seq;
+  if (st.data.interaction_count > 0) {
+    std::vector<model::user_state> out;
+    deps.predictor->predict({st.data.window.features()}, out);
+    apply_state(st, std::move(out.front()), deps.opt);
+    st.state.updated_at = st.data.last_seen;
+  }
+  return true;
+}
+
+model::user_profile make_profile(const session_state& st) {
+  return model::user_profile{st.user,
+                             st.state,
+                             st.recs,
+                             st.data.interaction_count,
+                             st.data.counts_by_type,
+                             st.data.first_seen,
+                             st.data.last_seen};
+}
+
+// -- completion of a batch --------------------------------------------------------------------
+
+/// Writes a snapshot if the session moved on since the last one; `then` runs once it is durable
+/// (or at once when nothing needed writing).
+void write_snapshot(session_ptr self, const deps_ptr& deps, std::function<void(bool)> then) {
+  auto& st = self->state;
+  if (!deps->opt.persist_events || st.data.last_seq == st.snapshot_seq) {
+    then(true);
+    return;
+  }
+  runtime::snapshot_record rec{st.user, st.data.last_seq, encode_snapshot(st.data), wall_seconds()};
+  auto seq = rec.seq;
+  self->request(deps->store, deps->opt.request_timeout, write_atom::value,
+                std::vector<runtime::stored_event>{}, std::vector<runtime::snapshot_record>{rec})
+    .then(
+      [self, seq, then](bool) {
+        self->state.snapshot_seq = std::max(self->state.snapshot_seq, seq);
+        then(true);
+      },
+      [then](caf::error&) { then(false); });
+}
+
+/// Called whenever a batch is answered: finishes a drain that was waiting for it.
+void batch_finished(session_ptr self, const deps_ptr& deps) {
+  auto& st = self->state;
+  --st.inflight;
+  if (st.inflight > 0) {
+    return;
+  }
+  if (st.draining) {
+    write_snapshot(self, deps, [self](bool) { self->quit(); });
+  } else if (deps->opt.persist_events
+             && st.data.last_seq - st.snapshot_seq >= deps->opt.snapshot_every) {
+    write_snapshot(self, deps, [](bool) {});
+  }
+}
+
+/// Runs the analysis of a stored batch and answers everyone.
+void analyse(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_plan> plan,
+             caf::typed_response_promise<batch_result> rp) {
+  auto& st = self->state;
+  const auto& analyzer = deps->analyzers[std::hash<std::string>{}(st.user) % deps->analyzers.size()];
+  auto finish = [self, deps, plan, rp](double model_ms, bool changed) mutable {
+    auto& st = self->state;
+    auto now_ns = clock::now().time_since_epoch().count();
+    double processing_ms = plan->received_ns > 0
+                             ? static_cast<double>(now_ns - plan->received_ns) / 1e6
+                             : model_ms;
+    deps->metrics->processing_seconds.observe(processing_ms / 1e3);
+    session_update up{st.state, st.recs, changed, processing_ms, model_ms,
+                      static_cast<std::uint64_t>(deps->queue->length())};
+    for (auto& sub : st.subscribers) {
+      self->send(sub, update_atom::value, up);
+    }
+    deps->queue->release(static_cast<std::int64_t>(plan->admitted));
+    rp.deliver(batch_result{plan->ack, st.state, st.recs, processing_ms});
+    batch_finished(self, deps);
+  };
+  self->request(analyzer, deps->opt.request_timeout, analyze_atom::value, st.data.window.features())
+    .then(
+      [self, deps, finish](analysis& a) mutable {
+        bool changed = apply_state(self->state, std::move(a.state), deps->opt);
+        finish(a.model_ms, changed);
+      },
+      [finish](caf::error& err) mutable {
+        // Stored and acknowledged already: answer with the last state rather than fail.
+        log::warn("session.analysis_failed", {{"errc", caf::to_string(err)}});
+        finish(0, false);
+      });
+}
+
+/// The batch is durable: acknowledge it, fold it in, analyse.
+void on_durable(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_plan> plan,
+                caf::typed_response_promise<batch_result> rp) {
+  auto& st = self->state;
+  if (plan->ack_to) {
+    self->send(plan->ack_to, ack_atom::value, plan->ack);
+  }
+  auto first = plan->ack.last_event_seq - plan->fresh.size() + 1;
+  for (std::size_t i = 0; i < plan->fresh.size(); ++i) {
+    fold(st.data, plan->fresh[i], first + i);
+  }
+  deps->metrics->interactions.inc(plan->fresh.size());
+  deps->metrics->duplicates.inc(plan->ack.duplicates);
+  if (plan->fresh.empty()) {
+    // Nothing new: answer with the current state, no analysis needed.
+    deps->queue->release(static_cast<std::int64_t>(plan->admitted));
+    rp.deliver(batch_result{plan->ack, st.state, st.recs, 0});
+    batch_finished(self, deps);
+    return;
+  }
+  analyse(self, deps, std::move(plan), rp);
+}
+
+/// The store refused the batch: undo its marks so a retry applies it; nothing was acknowledged.
+void on_store_failed(session_ptr self, const deps_ptr& deps, const batch_plan& plan,
+                     caf::typed_response_promise<batch_result> rp, const caf::error& err) {
+  for (const auto& [client, seq] : plan.marks) {
+    self->state.data.dedupe.unmark(client, seq);
+  }
+  deps->metrics->store_failures.inc();
+  deps->queue->release(static_cast<std::int64_t>(plan.admitted));
+  log::error("session.store_failed", {{"errc", caf::to_string(err)}});
+  rp.deliver(make_error(session_errc::store_failed));
+  batch_finished(self, deps);
+}
+
+caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
+                                 interaction_batch& b) {
+  auto& st = self->state;
+  if (st.draining) {
+    return make_error(session_errc::shutting_down);
+  }
+  if (!deps->queue->try_reserve(static_cast<std::int64_t>(b.interactions.size()))) {
+    deps->metrics->overloaded.inc();
+    return make_error(session_errc::overloaded);
+  }
+  auto plan = std::make_shared<batch_plan>(plan_batch(st, b, deps->opt));
+  if (b.wants_ack) {
+    plan->ack_to = caf::actor_cast<caf::actor>(self->current_sender());
+  }
+  auto rp = self->make_response_promise<batch_result>();
+  ++st.inflight;
+  if (plan->events.empty()) {
+    on_durable(self, deps, plan, rp);
+    return rp;
+  }
+  auto events = std::move(plan->events);
+  self->request(deps->store, deps->opt.request_timeout, write_atom::value, std::move(events),
+                std::vector<runtime::snapshot_record>{})
+    .then([self, deps, plan, rp](bool) { on_durable(self, deps, plan, rp); },
+          [self, deps, plan, rp](caf::error& err) { on_store_failed(self, deps, *plan, rp, err); });
+  return rp;
+}
+
+// -- passivation --------------------------------------------------------------------------------
+
+/// Idle check: snapshot, then ask the supervisor whether nothing is on its way to us.
+void on_idle(session_ptr self, const deps_ptr& deps, caf::actor supervisor) {
+  auto& st = self->state;
+  auto idle_for = clock::now() - st.last_active;
+  bool empty = st.data.interaction_count == 0;
+  if (st.passivating || st.draining || st.inflight > 0 || !st.subscribers.empty()
+      || (!empty && idle_for < deps->opt.idle_timeout)) {
+    return;
+  }
+  st.passivating = true;
+  auto handled = st.handled;
+  write_snapshot(self, deps, [self, handled, supervisor, deps](bool ok) {
+    auto& st = self->state;
+    if (!ok || st.handled != handled || st.inflight > 0) {
+      st.passivating = false;
+      return;
+    }
+    self->request(supervisor, deps->opt.request_timeout, passivate_atom::value, handled)
+      .then(
+        [self](bool granted) {
+          if (granted) {
+            self->quit();
+          } else {
+            self->state.passivating = false;
+          }
+        },
+        [self](caf::error&) { self->state.passivating = false; });
+  });
+}
+
+caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor supervisor) {
+  auto tick = std::max(std::chrono::milliseconds{50}, deps->opt.idle_timeout / 2);
+  self->delayed_send(self, tick, idle_atom::value);
+  return {
+    [self, deps](submit_atom, interaction_batch& b) -> caf::result<batch_result> {
+      ++self->state.handled;
+      self->state.last_active = clock::now();
+      return submit(self, deps, b);
+    },
+    [self, deps, supervisor](profile_atom, const std::string&) -> caf::result<model::user_profile> {
+      auto& st = self->state;
+      ++st.handled;
+      if (st.data.interaction_count == 0) {
+        self->send(self, idle_atom::value);  // nothing to keep: free the memory soon
+        return make_error(session_errc::not_found);
+      }
+      st.last_active = clock::now();
+      return make_profile(st);
+    },
+    [self](subscribe_atom, const std::string&, caf::actor& conn) {
+      auto& subs = self->state.subscribers;
+      ++self->state.handled;
+      if (std::find(subs.begin(), subs.end(), conn) == subs.end()) {
+        subs.push_back(std::move(conn));
+      }
+    },
+    [self](unsubscribe_atom, const std::string&, const caf::actor& conn) {
+      auto& subs = self->state.subscribers;
+      ++self->state.handled;
+      self->state.last_active = clock::now();
+      subs.erase(std::remove(subs.begin(), subs.end(), conn), subs.end());
+    },
+    [self, deps, supervisor, tick](idle_atom) {
+      on_idle(self, deps, supervisor);
+      self->delayed_send(self, tick, idle_atom::value);
+    },
+    [self, deps](drain_atom) {
+      // Stop taking work; the last batch to finish snapshots and stops the session.
+      auto& st = self->state;
+      st.draining = true;
+      ++st.inflight;
+      batch_finished(self, deps);
+    },
+    [self](crash_atom) { self->quit(caf::sec::runtime_error); },
+  };
+}
+
+caf::behavior session(session_ptr self, std::string user, deps_ptr deps,
+                      std::vector<caf::actor> subscribers, caf::actor supervisor) {
+  self->state.user = std::move(user);
+  self->state.data.window = model::feature_window(deps->opt.ring_capacity);
+  self->state.subscribers = std::move(subscribers);
+  if (!deps->opt.persist_events) {
+    return serve(self, deps, supervisor);
+  }
+  // Rehydrate before anything else: `await` holds every other message until the history is in.
+  self->request(deps->store, deps->opt.request_timeout, load_atom::value, self->state.user)
+    .await(
+      [self, deps](loaded_history& h) {
+        if (!rehydrate(self->state, h, *deps)) {
+          self->quit(make_error(session_errc::invalid));
+        }
+      },
+      [self](caf::error& err) {
+        log::error("session.load_failed", {{"errc", caf::to_string(err)}});
+        self->quit(err);
+      });
+  return serve(self, deps, supervisor);
+}
+
+} // namespace
+
+caf::actor spawn_session(caf::event_based_actor* parent, std::string user, session_deps deps,
+                         std::vector<caf::actor> subscribers) {
+  auto shared = std::make_shared<const session_deps>(std::move(deps));
+  return parent->spawn<caf::monitored>(session, std::move(user), std::move(shared),
+                                       std::move(subscribers),
+                                       caf::actor_cast<caf::actor>(parent));
+}
+
+} // namespace aia::actors

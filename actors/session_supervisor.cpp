@@ -1,0 +1,223 @@
+// One-for-one supervision of the user sessions of a node, with passivation and draining.
+#include "actors/session_supervisor.hpp"
+
+#include "actors/messages/session.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+
+namespace aia::actors {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct user_entry {
+  caf::actor session;                  ///< invalid while the user has no live session
+  std::uint64_t delegated = 0;         ///< messages routed to the current session
+  std::vector<caf::actor> subscribers;
+  std::deque<clock::time_point> restarts;
+};
+
+struct supervisor_state {
+  static inline const char* name = "session_supervisor";
+  std::unordered_map<std::string, user_entry> users;
+  std::unordered_map<caf::actor_addr, std::string> by_session;
+  std::unordered_map<caf::actor_addr, std::string> by_connection;
+  supervisor_stats stats;
+  bool draining = false;
+  std::vector<caf::response_promise> drain_waiters;
+};
+
+using supervisor_ptr = caf::stateful_actor<supervisor_state>*;
+
+struct supervisor_env {
+  session_deps deps;
+  supervisor_options opt;
+  runtime::gauge* active;
+};
+
+void update_gauge(supervisor_ptr self, const supervisor_env& env) {
+  self->state.stats.active_sessions = self->state.by_session.size();
+  env.active->set(static_cast<double>(self->state.by_session.size()));
+}
+
+/// The live session of `user`, spawned (and rehydrated) if there is none.
+user_entry& ensure_session(supervisor_ptr self, const supervisor_env& env,
+                           const std::string& user) {
+  auto& e = self->state.users[user];
+  if (!e.session) {
+    e.session = spawn_session(self, user, env.deps, e.subscribers);
+    e.delegated = 0;
+    self->state.by_session.emplace(e.session.address(), user);
+    ++self->state.stats.spawned;
+    update_gauge(self, env);
+  }
+  ++e.delegated;
+  return e;
+}
+
+/// Forgets a user entirely once it has neither a session nor subscribers.
+void maybe_forget(supervisor_ptr self, const std::string& user) {
+  auto i = self->state.users.find(user);
+  if (i != self->state.users.end() && !i->second.session && i->second.subscribers.empty()) {
+    self->state.users.erase(i);
+  }
+}
+
+void finish_drain_if_done(supervisor_ptr self) {
+  auto& st = self->state;
+  if (st.draining && st.by_session.empty()) {
+    for (auto& rp : st.drain_waiters) {
+      rp.deliver(true);
+    }
+    st.drain_waiters.clear();
+  }
+}
+
+/// A session went down: passivated (normal) or crashed (restart, bounded).
+void on_session_down(supervisor_ptr self, const supervisor_env& env, const std::string& user,
+                     const caf::error& reason) {
+  auto& st = self->state;
+  auto i = st.users.find(user);
+  if (i == st.users.end()) {
+    return;
+  }
+  auto& e = i->second;
+  e.session = caf::actor{};
+  if (reason && reason != caf::exit_reason::normal && !st.draining) {
+    auto now = clock::now();
+    while (!e.restarts.empty() && now - e.restarts.front() > env.opt.restart_window) {
+      e.restarts.pop_front();
+    }
+    log::warn("session.crashed", {{"errc", caf::to_string(reason)}});
+    if (!e.subscribers.empty()
+        && e.restarts.size() < static_cast<std::size_t>(env.opt.max_restarts)) {
+      e.restarts.push_back(now);
+      ++st.stats.restarted;
+      ensure_session(self, env, user);
+      --e.delegated;  // the restart itself routed nothing
+      return;
+    }
+  }
+  maybe_forget(self, user);
+}
+
+void on_down(supervisor_ptr self, const supervisor_env& env, caf::down_msg& dm) {
+  auto& st = self->state;
+  if (auto i = st.by_session.find(dm.source); i != st.by_session.end()) {
+    auto user = i->second;
+    st.by_session.erase(i);
+    update_gauge(self, env);
+    on_session_down(self, env, user, dm.reason);
+    finish_drain_if_done(self);
+    return;
+  }
+  if (auto i = st.by_connection.find(dm.source); i != st.by_connection.end()) {
+    auto user = i->second;
+    st.by_connection.erase(i);
+    auto u = st.users.find(user);
+    if (u == st.users.end()) {
+      return;
+    }
+    auto& subs = u->second.subscribers;
+    auto conn = std::find_if(subs.begin(), subs.end(),
+                             [&](const caf::actor& a) { return a.address() == dm.source; });
+    if (conn != subs.end()) {
+      if (u->second.session) {
+        ++u->second.delegated;
+        self->send(u->second.session, unsubscribe_atom::value, user, *conn);
+      }
+      subs.erase(conn);
+    }
+    maybe_forget(self, user);
+  }
+}
+
+caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
+  self->set_down_handler([self, env](caf::down_msg& dm) { on_down(self, env, dm); });
+  return {
+    [self, env](submit_atom, interaction_batch& b) -> caf::result<caf::message> {
+      if (self->state.draining) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, b.user_id);
+      return self->delegate(e.session, submit_atom::value, std::move(b));
+    },
+    [self, env](profile_atom, const std::string& user) -> caf::result<caf::message> {
+      if (self->state.draining) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, user);
+      return self->delegate(e.session, profile_atom::value, user);
+    },
+    [self, env](subscribe_atom, const std::string& user, caf::actor& conn) {
+      auto& e = ensure_session(self, env, user);
+      e.subscribers.push_back(conn);
+      self->state.by_connection.emplace(conn.address(), user);
+      self->monitor(conn);
+      self->send(e.session, subscribe_atom::value, user, conn);
+    },
+    [self](unsubscribe_atom, const std::string& user, const caf::actor& conn) {
+      auto& st = self->state;
+      auto u = st.users.find(user);
+      if (u == st.users.end()) {
+        return;
+      }
+      auto& subs = u->second.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), conn), subs.end());
+      st.by_connection.erase(conn.address());
+      self->demonitor(conn);
+      if (u->second.session) {
+        ++u->second.delegated;
+        self->send(u->second.session, unsubscribe_atom::value, user, conn);
+      }
+    },
+    [self](passivate_atom, std::uint64_t handled) -> bool {
+      auto& st = self->state;
+      auto i = st.by_session.find(self->current_sender()->address());
+      if (i == st.by_session.end()) {
+        return false;
+      }
+      auto& e = st.users[i->second];
+      if (e.delegated != handled || !e.subscribers.empty()) {
+        return false;  // something is on its way to the session, or a socket is open
+      }
+      ++st.stats.passivated;
+      return true;  // the session stops; its down message then removes it
+    },
+    [self](drain_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      st.draining = true;
+      auto rp = self->make_response_promise();
+      st.drain_waiters.push_back(rp);
+      for (auto& [addr, user] : st.by_session) {
+        self->send(st.users[user].session, drain_atom::value);
+      }
+      finish_drain_if_done(self);
+      return caf::delegated<bool>{};
+    },
+    [self](stats_atom) { return self->state.stats; },
+    [self](crash_atom, const std::string& user) {
+      auto i = self->state.users.find(user);
+      if (i != self->state.users.end() && i->second.session) {
+        self->send(i->second.session, crash_atom::value);
+      }
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_session_supervisor(caf::actor_system& sys, session_deps deps,
+                                    supervisor_options opt, runtime::metrics_registry& metrics) {
+  auto& active = metrics.get_gauge("sessions_active", "User sessions live on this node");
+  return sys.spawn(supervisor, supervisor_env{std::move(deps), opt, &active});
+}
+
+} // namespace aia::actors

@@ -1,0 +1,59 @@
+// Plain data of the session domain, free of CAF, so the gateway can use it without actor headers.
+#pragma once
+
+#include "model/interaction.hpp"
+#include "model/recommendation.hpp"
+#include "model/user_state.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aia::actors {
+
+/// Interactions of one user to append and analyse, as the gateway received them.
+struct interaction_batch {
+  std::string user_id;
+  std::vector<model::interaction> interactions;
+  std::string client_id;          ///< batch-level idempotency key (WebSocket), may be empty
+  std::uint64_t seq = 0;          ///< batch-level sequence number, 0 if none
+  std::int64_t received_ns = 0;   ///< steady-clock time the gateway read it, for latency
+  bool wants_ack = false;         ///< send (ack_atom, batch_ack) to the sender once durable
+};
+
+/// Acknowledgement of a durably stored batch.
+struct batch_ack {
+  std::string client_id;
+  std::uint64_t seq = 0;          ///< echoes the batch's or last interaction's client seq
+  std::uint32_t accepted = 0;     ///< interactions acknowledged (new + repeated)
+  std::uint32_t duplicates = 0;   ///< of which were repeats, applied before
+  std::uint64_t last_event_seq = 0; ///< the user's log position after this batch
+};
+
+/// The reply to a submitted batch, once analysed.
+struct batch_result {
+  batch_ack ack;
+  model::user_state state;
+  std::vector<model::recommendation> recommendations;
+  double processing_ms = 0;
+};
+
+/// What a session pushes to every subscribed connection after each analysed batch.
+struct session_update {
+  model::user_state state;
+  std::vector<model::recommendation> recommendations;
+  bool recommendations_changed = false;
+  double processing_ms = 0;
+  double model_ms = 0;
+  std::uint64_t queue_length = 0;
+};
+
+/// Counters a supervisor reports (admin console, metrics, tests).
+struct supervisor_stats {
+  std::uint64_t active_sessions = 0;
+  std::uint64_t spawned = 0;
+  std::uint64_t restarted = 0;
+  std::uint64_t passivated = 0;
+};
+
+} // namespace aia::actors

@@ -1,0 +1,143 @@
+// Group commit in front of a blocking store: writes wait in the mailbox while a commit runs.
+#include "actors/store_writer.hpp"
+
+#include "actors/messages/session.hpp"
+#include "actors/messages/store.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+namespace aia::actors {
+
+namespace {
+
+struct pending_write {
+  caf::response_promise promise;
+  std::size_t events = 0;
+};
+
+struct writer_loop {
+  caf::blocking_actor* self;
+  std::shared_ptr<runtime::store> backend;
+  store_writer_options opt;
+  runtime::histogram& commit_seconds;
+  runtime::counter& commits;
+  runtime::counter& failures;
+  std::vector<runtime::stored_event> events;
+  std::vector<runtime::snapshot_record> snapshots;
+  std::vector<pending_write> waiting;
+  bool running = true;
+
+  /// Commits what has accumulated and answers every writer of it.
+  void flush() {
+    if (waiting.empty()) {
+      return;
+    }
+    auto start = std::chrono::steady_clock::now();
+    auto err = backend->write(events, snapshots);
+    commit_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    commits.inc();
+    if (err) {
+      failures.inc();
+      log::error("store.write_failed", {{"backend", std::string{backend->backend()}},
+                                        {"events", static_cast<std::uint64_t>(events.size())},
+                                        {"reason", err->message}});
+      // One bad write must not fail the others: retry each on its own.
+      retry_one_by_one();
+    } else {
+      for (auto& w : waiting) {
+        w.promise.deliver(true);
+      }
+    }
+    events.clear();
+    snapshots.clear();
+    waiting.clear();
+  }
+
+  /// After a failed group commit, finds out which writes fail on their own.
+  void retry_one_by_one() {
+    std::size_t pos = 0;
+    for (auto& w : waiting) {
+      std::vector<runtime::stored_event> mine(events.begin() + static_cast<long>(pos),
+                                              events.begin() + static_cast<long>(pos + w.events));
+      pos += w.events;
+      if (backend->write(mine, {})) {
+        w.promise.deliver(make_error(session_errc::store_failed));
+      } else {
+        w.promise.deliver(true);
+      }
+    }
+    if (!snapshots.empty()) {
+      (void) backend->write({}, snapshots);
+    }
+  }
+
+  void on_write(std::vector<runtime::stored_event>& evs,
+                std::vector<runtime::snapshot_record>& snaps) {
+    waiting.push_back(pending_write{self->make_response_promise(), evs.size()});
+    events.insert(events.end(), std::make_move_iterator(evs.begin()),
+                  std::make_move_iterator(evs.end()));
+    snapshots.insert(snapshots.end(), std::make_move_iterator(snaps.begin()),
+                     std::make_move_iterator(snaps.end()));
+  }
+
+  loaded_history on_load(const std::string& user) {
+    flush();  // a load must see every write before it
+    auto h = backend->load(user);
+    loaded_history out;
+    out.has_snapshot = h.snapshot.has_value();
+    if (h.snapshot) {
+      out.snapshot = std::move(*h.snapshot);
+    }
+    out.events = std::move(h.events);
+    return out;
+  }
+
+  void on_exit(const caf::exit_msg& msg) {
+    flush();
+    running = false;
+    self->fail_state(msg.reason);
+  }
+
+  void run() {
+    auto write = [this](write_atom, std::vector<runtime::stored_event>& evs,
+                        std::vector<runtime::snapshot_record>& snaps) { on_write(evs, snaps); };
+    auto load = [this](load_atom, const std::string& user) { return on_load(user); };
+    auto exit = [this](caf::exit_msg& msg) { on_exit(msg); };
+    while (running) {
+      self->receive(write, load, exit);
+      // Take everything already waiting into the same transaction (group commit); the zero
+      // timeout ends the round as soon as no handled message is waiting.
+      bool more = true;
+      while (running && more && events.size() < opt.group_commit_max) {
+        self->receive(write, load, exit,
+                      caf::after(std::chrono::seconds{0}) >> [&more] { more = false; });
+      }
+      flush();
+    }
+  }
+};
+
+} // namespace
+
+caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::store> backend,
+                              store_writer_options opt, runtime::metrics_registry& metrics) {
+  auto& commit_seconds = metrics.get_histogram(
+    "store_commit_duration_seconds", "Time of one group commit of the store",
+    runtime::latency_buckets());
+  auto& commits = metrics.get_counter("store_commits_total", "Group commits of the store");
+  auto& failures = metrics.get_counter("store_commit_failures_total",
+                                       "Group commits the store refused");
+  return sys.spawn<caf::detached>(
+    [backend = std::move(backend), opt, &commit_seconds, &commits,
+     &failures](caf::blocking_actor* self) {
+      writer_loop loop{self, backend, opt, commit_seconds, commits, failures, {}, {}, {}, true};
+      loop.run();
+    });
+}
+
+} // namespace aia::actors

@@ -1,0 +1,28 @@
+// The store writer: a detached actor that owns the blocking store backend and group-commits.
+#pragma once
+
+#include "runtime/store.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+namespace aia::runtime {
+class metrics_registry;
+} // namespace aia::runtime
+
+namespace aia::actors {
+
+/// Settings of the store writer.
+struct store_writer_options {
+  std::size_t group_commit_max = 512;  ///< events per transaction at most
+};
+
+/// Spawns the store writer on its own thread. It takes every write waiting in its mailbox into
+/// one transaction (group commit) and answers each write only after that transaction is durable;
+/// loads are answered in mailbox order, so a load sees every write acknowledged before it.
+/// Protocol: actors/messages/store.hpp. Stops on an exit message.
+caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::store> backend,
+                              store_writer_options opt, runtime::metrics_registry& metrics);
+
+} // namespace aia::actors

@@ -1,0 +1,70 @@
+// msgpack encoding of interactions: a fixed-order array, versioned by its first element.
+#include "model/interaction_codec.hpp"
+
+#include <msgpack.hpp>
+
+namespace aia::model {
+
+namespace {
+
+constexpr int codec_version = 1;
+
+} // namespace
+
+std::vector<std::uint8_t> encode_interaction(const interaction& x, bool keep_element_id) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk{buf};
+  pk.pack_array(13);
+  pk.pack(codec_version);
+  pk.pack(x.timestamp);
+  pk.pack(x.user_id);
+  pk.pack(static_cast<int>(x.type));
+  pk.pack(keep_element_id ? x.element_id : std::string{});
+  pk.pack(x.response_time);
+  pk.pack(x.dwell_time);
+  pk.pack(x.scroll_distance);
+  pk.pack(static_cast<int>(x.device));
+  pk.pack(static_cast<int>(x.tab_active));
+  pk.pack(x.session_duration);
+  pk.pack(x.client_id);
+  pk.pack(x.seq);
+  auto p = reinterpret_cast<const std::uint8_t*>(buf.data());
+  return {p, p + buf.size()};
+}
+
+std::optional<interaction> decode_interaction(const std::uint8_t* data, std::size_t size) {
+  try {
+    auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size);
+    const auto& o = oh.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 13
+        || o.via.array.ptr[0].as<int>() != codec_version) {
+      return std::nullopt;
+    }
+    const auto* a = o.via.array.ptr;
+    interaction x;
+    x.timestamp = a[1].as<double>();
+    x.user_id = a[2].as<std::string>();
+    auto type = a[3].as<int>();
+    auto device = a[8].as<int>();
+    auto tab = a[9].as<int>();
+    if (type < 0 || type >= interaction_type_count || device < 0 || device > 4 || tab < -1
+        || tab > 1) {
+      return std::nullopt;
+    }
+    x.type = static_cast<interaction_type>(type);
+    x.element_id = a[4].as<std::string>();
+    x.response_time = a[5].as<double>();
+    x.dwell_time = a[6].as<double>();
+    x.scroll_distance = a[7].as<double>();
+    x.device = static_cast<device_type>(device);
+    x.tab_active = static_cast<std::int8_t>(tab);
+    x.session_duration = a[10].as<double>();
+    x.client_id = a[11].as<std::string>();
+    x.seq = a[12].as<std::uint64_t>();
+    return x;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace aia::model

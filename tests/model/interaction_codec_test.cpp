@@ -1,0 +1,54 @@
+// Tests of the event log's interaction encoding.
+#include "model/interaction_codec.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace aia::model;
+
+TEST_CASE("an interaction survives encoding, absent fields included") {
+  interaction x;
+  x.timestamp = 1634567890.123;
+  x.user_id = "user123";
+  x.type = interaction_type::visibility_change;
+  x.element_id = "nav-menu";
+  x.response_time = 0.8;
+  x.scroll_distance = -150;
+  x.device = device_type::mobile;
+  x.tab_active = 0;
+  x.client_id = "c";
+  x.seq = 42;
+  auto bytes = encode_interaction(x);
+  auto y = decode_interaction(bytes.data(), bytes.size());
+  REQUIRE(y);
+  CHECK(y->timestamp == x.timestamp);
+  CHECK(y->user_id == "user123");
+  CHECK(y->type == interaction_type::visibility_change);
+  CHECK(y->element_id == "nav-menu");
+  CHECK(y->response_time == 0.8);
+  CHECK_FALSE(present(y->dwell_time));
+  CHECK(y->scroll_distance == -150);
+  CHECK(y->device == device_type::mobile);
+  CHECK(y->tab_active == 0);
+  CHECK_FALSE(present(y->session_duration));
+  CHECK(y->client_id == "c");
+  CHECK(y->seq == 42);
+}
+
+TEST_CASE("data minimisation drops the element id") {
+  interaction x;
+  x.user_id = "u";
+  x.element_id = "secret-button";
+  auto bytes = encode_interaction(x, false);
+  CHECK(decode_interaction(bytes.data(), bytes.size())->element_id.empty());
+}
+
+TEST_CASE("malformed and truncated bytes are refused") {
+  interaction x;
+  x.user_id = "u";
+  auto bytes = encode_interaction(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    CHECK_FALSE(decode_interaction(bytes.data(), n));
+  }
+  std::vector<std::uint8_t> junk{0x93, 0x01, 0x02, 0x03};
+  CHECK_FALSE(decode_interaction(junk.data(), junk.size()));
+}
