@@ -58,6 +58,8 @@ struct connection_state {
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self, caf::actor sup,
                                std::string user, std::weak_ptr<push_sink> sink,
                                std::chrono::milliseconds timeout) {
+  // Linked: when the supervisor stops (node shutdown), every connection actor stops with it.
+  self->link_to(sup);
   self->send(sup, subscribe_atom::value, user, caf::actor_cast<caf::actor>(self));
   return {
     [=](submit_atom, interaction_batch& b) {

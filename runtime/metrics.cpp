@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace aia::runtime {
@@ -16,8 +17,14 @@ std::string format_number(double x) {
   if (std::isinf(x)) {
     return x > 0 ? "+Inf" : "-Inf";
   }
+  // The shortest form that reads back as the same double.
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", x);
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, x);
+    if (std::strtod(buf, nullptr) == x) {
+      break;
+    }
+  }
   return buf;
 }
 

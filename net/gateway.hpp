@@ -1,0 +1,56 @@
+// The gateway: HTTP/1.1 keep-alive REST and WebSocket on one port (Boost.Beast), kept behind a
+// pimpl so no Beast header reaches the rest of the code.
+#pragma once
+
+#include "actors/gateway_port.hpp"
+#include "net/json_codec.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace aia::runtime {
+class metrics_registry;
+} // namespace aia::runtime
+
+namespace aia::net {
+
+/// Listener, limits and timeouts of the gateway.
+struct gateway_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;                    ///< 0 picks a free port
+  int threads = 1;                              ///< io threads
+  std::size_t max_body_bytes = 1 << 20;         ///< REST body (413 above)
+  std::size_t max_header_bytes = 16 << 10;      ///< request line + headers
+  std::size_t max_ws_message_bytes = 1 << 20;   ///< one WebSocket message
+  double idle_timeout = 60;                     ///< seconds an idle keep-alive connection lives
+  std::size_t ws_max_pending_frames = 4096;     ///< unsent frames before a slow socket is closed
+  int ws_max_bad_messages = 20;                 ///< consecutive bad messages before close 1008
+  codec_limits limits;
+};
+
+/// The HTTP/WebSocket server of a node.
+class gateway {
+public:
+  /// `ready` answers /readyz. `port` and `metrics` must outlive the gateway.
+  gateway(gateway_options opt, actors::gateway_port& port, runtime::metrics_registry& metrics,
+          std::function<bool()> ready);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  /// Binds, listens and starts the io threads; returns the bound port. Throws std::runtime_error
+  /// with the reason if the address cannot be bound.
+  std::uint16_t start();
+
+  /// Stops accepting, closes every connection and joins the io threads. Idempotent.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace aia::net

@@ -1,0 +1,126 @@
+// HTTP session: request parsing with limits, routing, keep-alive, WebSocket upgrade.
+#include "net/http_session.hpp"
+
+#include "net/ws_session.hpp"
+#include "runtime/log.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace aia::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx)
+  : stream_(std::move(socket)), ctx_(ctx) {}
+
+void http_session::run() {
+  boost::asio::dispatch(stream_.get_executor(),
+                        beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+// Wait for the next request, with fresh limits and the idle timeout.
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->body_limit(ctx_.opt.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(ctx_.opt.max_header_bytes));
+  stream_.expires_after(std::chrono::milliseconds(
+    static_cast<std::int64_t>(ctx_.opt.idle_timeout * 1000)));
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+// A request arrived: upgrade, route, or refuse it.
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout
+      || ec == boost::asio::error::operation_aborted || ec == boost::asio::error::eof
+      || ec == boost::asio::error::connection_reset) {
+    return do_close();
+  }
+  if (ec == http::error::body_limit) {
+    route_ = "other";
+    return reply(error_reply(413, {"payload_too_large", "the body exceeds "
+                                     + std::to_string(ctx_.opt.max_body_bytes) + " bytes", ""}),
+                 true);
+  }
+  if (ec == http::error::header_limit) {
+    route_ = "other";
+    return reply(error_reply(431, {"invalid_request", "request headers too large", ""}), true);
+  }
+  if (ec) {
+    route_ = "other";
+    return reply(error_reply(400, {"invalid_request", "malformed HTTP request", ""}), true);
+  }
+  auto& req = parser_->get();
+  version_ = req.version();
+  keep_alive_ = req.keep_alive();
+  head_ = req.method() == http::verb::head;
+  auto target = std::string{req.target()};
+  route_ = std::string{router::route_of(target)};
+  if (websocket::is_upgrade(req)) {
+    auto user = ws_user_of(target);
+    if (!user.empty()) {
+      if (!is_valid_user_id(user)) {
+        return reply(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
+                                                        "[A-Za-z0-9._:@-]", "user_id"}),
+                     true);
+      }
+      ctx_.routes.count("/ws", http_reply{101, "", "", {}});
+      stream_.expires_never();
+      std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(user))
+        ->run(parser_->release());
+      return;
+    }
+  }
+  auto method = std::string{req.method_string()};
+  ctx_.routes.handle(method, target, std::move(req.body()),
+                     [self = shared_from_this()](http_reply r) {
+                       // Routing may answer on an actor thread: back to our strand.
+                       boost::asio::post(self->stream_.get_executor(),
+                                         [self, r = std::move(r)]() mutable {
+                                           self->reply(std::move(r), !self->keep_alive_);
+                                         });
+                     });
+}
+
+void http_session::reply(http_reply r, bool close_after) {
+  ctx_.routes.count(route_, r);
+  res_ = {};
+  res_.version(version_);
+  res_.result(static_cast<http::status>(r.status));
+  res_.set(http::field::server, "aia-node");
+  res_.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) {
+    res_.set(k, v);
+  }
+  res_.keep_alive(!close_after);
+  res_.body() = head_ ? std::string{} : std::move(r.body);
+  res_.prepare_payload();
+  http::async_write(stream_, res_,
+                    beast::bind_front_handler(&http_session::on_write, shared_from_this(),
+                                              close_after));
+}
+
+// The reply is written: read the next request or close.
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (ec) {
+    log::debug("http.write_failed", {{"reason", ec.message()}});
+    return do_close();
+  }
+  if (close) {
+    return do_close();
+  }
+  do_read();
+}
+
+void http_session::do_close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+} // namespace aia::net

@@ -1,0 +1,194 @@
+// REST routes of the node: interaction, profile, health, readiness and metrics.
+#include "net/router.hpp"
+
+#include "runtime/metrics.hpp"
+
+#include <chrono>
+
+namespace aia::net {
+
+namespace {
+
+constexpr std::string_view interaction_path = "/interaction";
+constexpr std::string_view profile_prefix = "/profile/";
+constexpr std::string_view ws_prefix = "/ws/";
+
+std::string_view strip_query(std::string_view target) {
+  auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+/// The part of `path` after the API base, or nullopt-like empty with ok=false.
+bool api_rest(std::string_view path, std::string_view& rest) {
+  if (path.substr(0, api_base.size()) != api_base) {
+    return false;
+  }
+  rest = path.substr(api_base.size());
+  return true;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+http_reply method_not_allowed(std::string_view allow) {
+  auto r = error_reply(405, {"method_not_allowed", "use " + std::string{allow}, ""});
+  r.headers.emplace_back("Allow", std::string{allow});
+  return r;
+}
+
+http_reply from_port_error(const actors::port_error& e) {
+  return error_reply(e.http_status, {e.code, e.message, ""});
+}
+
+} // namespace
+
+std::string ws_user_of(std::string_view target) {
+  std::string_view rest;
+  if (!api_rest(strip_query(target), rest) || rest.substr(0, ws_prefix.size()) != ws_prefix) {
+    return {};
+  }
+  return std::string{rest.substr(ws_prefix.size())};
+}
+
+http_reply error_reply(int status, wire_error e) {
+  http_reply r;
+  r.status = status;
+  r.body = rest_error(e);
+  if (status == 429 || status == 503) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
+  return r;
+}
+
+router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
+               codec_limits limits, std::function<bool()> ready)
+  : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)) {}
+
+std::string_view router::route_of(std::string_view target) {
+  auto path = strip_query(target);
+  std::string_view rest;
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    return path;
+  }
+  if (!api_rest(path, rest)) {
+    return "other";
+  }
+  if (rest == interaction_path) {
+    return "/interaction";
+  }
+  if (rest.substr(0, profile_prefix.size()) == profile_prefix) {
+    return "/profile";
+  }
+  if (rest.substr(0, ws_prefix.size()) == ws_prefix) {
+    return "/ws";
+  }
+  return "other";
+}
+
+void router::count(std::string_view route, const http_reply& reply) {
+  metrics_
+    .get_counter("http_requests_total", "HTTP requests answered, by route and status",
+                 {{"route", std::string{route}}, {"status", std::to_string(reply.status)}})
+    .inc();
+  if (reply.status >= 400 && reply.content_type == "application/json") {
+    // The error code is the body's "error" field; the table of codes is small and fixed.
+    auto p = reply.body.find("\"error\":\"");
+    if (p != std::string::npos) {
+      auto start = p + 9;
+      auto code = reply.body.substr(start, reply.body.find('"', start) - start);
+      metrics_.get_counter("errors_total", "Requests refused, by reason", {{"reason", code}})
+        .inc();
+    }
+  }
+}
+
+void router::handle(std::string_view method, std::string_view target, std::string body,
+                    std::function<void(http_reply)> done) {
+  auto path = strip_query(target);
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    if (method != "GET" && method != "HEAD") {
+      return done(method_not_allowed("GET"));
+    }
+    http_reply r;
+    if (path == "/healthz") {
+      r.body = rest_status("ok");
+    } else if (path == "/readyz") {
+      bool ok = ready_();
+      r.status = ok ? 200 : 503;
+      r.body = rest_status(ok ? "ready" : "not_ready");
+    } else {
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = metrics_.render();
+    }
+    return done(std::move(r));
+  }
+  std::string_view rest;
+  if (!api_rest(path, rest)) {
+    return done(error_reply(404, {"not_found", "no such route", ""}));
+  }
+  if (rest == interaction_path) {
+    if (method != "POST") {
+      return done(method_not_allowed("POST"));
+    }
+    return post_interaction(std::move(body), std::move(done));
+  }
+  if (rest.substr(0, profile_prefix.size()) == profile_prefix) {
+    if (method != "GET") {
+      return done(method_not_allowed("GET"));
+    }
+    return get_profile(std::string{rest.substr(profile_prefix.size())}, std::move(done));
+  }
+  if (rest.substr(0, ws_prefix.size()) == ws_prefix) {
+    if (method != "GET") {
+      return done(method_not_allowed("GET"));
+    }
+    auto r = error_reply(426, {"upgrade_required", "this route is a WebSocket endpoint", ""});
+    r.headers.emplace_back("Upgrade", "websocket");
+    return done(std::move(r));
+  }
+  done(error_reply(404, {"not_found", "no such route", ""}));
+}
+
+void router::post_interaction(std::string body, std::function<void(http_reply)> done) {
+  auto received = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto parsed = parse_interaction(body, limits_, now_seconds());
+  if (auto* err = std::get_if<wire_error>(&parsed)) {
+    return done(error_reply(400, std::move(*err)));
+  }
+  auto& x = std::get<model::interaction>(parsed);
+  actors::interaction_batch b;
+  b.user_id = x.user_id;
+  b.received_ns = received;
+  b.interactions.push_back(std::move(x));
+  auto user = b.user_id;
+  port_.submit(std::move(b), [user, done = std::move(done)](
+                               actors::outcome<actors::batch_result> out) {
+    if (auto* err = std::get_if<actors::port_error>(&out)) {
+      return done(from_port_error(*err));
+    }
+    auto& r = std::get<actors::batch_result>(out);
+    http_reply reply;
+    reply.body = rest_interaction_response(user, r.ack.seq, r.ack.duplicates > 0, r.state,
+                                           r.recommendations, r.processing_ms);
+    done(std::move(reply));
+  });
+}
+
+void router::get_profile(std::string user, std::function<void(http_reply)> done) {
+  if (!is_valid_user_id(user)) {
+    return done(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
+                                                   "[A-Za-z0-9._:@-]", "user_id"}));
+  }
+  port_.profile(std::move(user), [done = std::move(done)](actors::outcome<model::user_profile> out) {
+    if (auto* err = std::get_if<actors::port_error>(&out)) {
+      return done(from_port_error(*err));
+    }
+    http_reply reply;
+    reply.body = rest_profile(std::get<model::user_profile>(out));
+    done(std::move(reply));
+  });
+}
+
+} // namespace aia::net

@@ -1,0 +1,65 @@
+// REST routing: method + target + body in, status + JSON out. No Beast types, so it can be tested
+// without sockets; net/http_session does the I/O around it.
+#pragma once
+
+#include "actors/gateway_port.hpp"
+#include "net/json_codec.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aia::runtime {
+class metrics_registry;
+class counter;
+} // namespace aia::runtime
+
+namespace aia::net {
+
+/// One HTTP response.
+struct http_reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  ///< e.g. Retry-After, Allow
+};
+
+/// The base path of the API.
+inline constexpr std::string_view api_base = "/api/v1/ml-personalization";
+
+/// The user of a WebSocket path `/api/v1/ml-personalization/ws/{user}`, or empty if `target` is
+/// not one (query strings are ignored).
+[[nodiscard]] std::string ws_user_of(std::string_view target);
+
+/// Builds an error reply with PROTOCOL.md's body; 429/503 get a Retry-After header.
+[[nodiscard]] http_reply error_reply(int status, wire_error e);
+
+/// Routes REST requests to the actors through a gateway_port.
+class router {
+public:
+  router(actors::gateway_port& port, runtime::metrics_registry& metrics, codec_limits limits,
+         std::function<bool()> ready);
+
+  /// Handles one request; `done` is called exactly once, possibly on another thread.
+  void handle(std::string_view method, std::string_view target, std::string body,
+              std::function<void(http_reply)> done);
+
+  /// Counts a reply in http_requests_total and errors_total (call once per reply sent).
+  void count(std::string_view route, const http_reply& reply);
+
+  /// The route label of a target for metrics (a fixed set, never a raw user id).
+  [[nodiscard]] static std::string_view route_of(std::string_view target);
+
+private:
+  void post_interaction(std::string body, std::function<void(http_reply)> done);
+  void get_profile(std::string user, std::function<void(http_reply)> done);
+
+  actors::gateway_port& port_;
+  runtime::metrics_registry& metrics_;
+  codec_limits limits_;
+  std::function<bool()> ready_;
+};
+
+} // namespace aia::net

@@ -1,0 +1,206 @@
+// WebSocket session: interaction batches in, acks / state updates / recommendations out.
+#include "net/ws_session.hpp"
+
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+
+namespace aia::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+ws_session::ws_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx,
+                       std::string user)
+  : ws_(std::move(socket)), ctx_(ctx), user_(std::move(user)) {}
+
+ws_session::~ws_session() {
+  if (counted_) {
+    ctx_.ws_active.add(-1);
+  }
+}
+
+void ws_session::run(http::request<http::string_body> req) {
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(ctx_.opt.max_ws_message_bytes);
+  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+// The upgrade is done: link to the user's session and start reading.
+void ws_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    return fail(ec, "ws.accept");
+  }
+  counted_ = true;
+  ctx_.ws_active.add(1);
+  conn_ = ctx_.port.open(user_, weak_from_this());
+  do_read();
+}
+
+// Wait for the next client message.
+void ws_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+}
+
+// One whole message arrived.
+void ws_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    conn_.reset();  // unsubscribe at once
+    if (ec == websocket::error::closed) {
+      return;
+    }
+    return fail(ec, "ws.read");
+  }
+  if (!ws_.got_text()) {
+    send(ws_error({"invalid_json", "binary frames are not supported; send JSON text", ""}));
+    ++bad_in_a_row_;
+  } else {
+    auto data = buffer_.cdata();
+    handle_message({static_cast<const char*>(data.data()), data.size()});
+  }
+  buffer_.consume(buffer_.size());
+  if (bad_in_a_row_ >= ctx_.opt.ws_max_bad_messages) {
+    return close(websocket::close_code::policy_error, "too many bad messages");
+  }
+  if (!closing_) {
+    do_read();
+  }
+}
+
+void ws_session::handle_message(std::string_view text) {
+  auto received = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto parsed = parse_ws_message(text, user_, ctx_.opt.limits, now_seconds());
+  if (auto* err = std::get_if<wire_error>(&parsed)) {
+    ++bad_in_a_row_;
+    ctx_.metrics.get_counter("errors_total", "Requests refused, by reason", {{"reason", err->code}})
+      .inc();
+    return send(ws_error(*err));
+  }
+  bad_in_a_row_ = 0;
+  auto& msg = std::get<ws_inbound>(parsed);
+  if (msg.type == ws_inbound::kind::ping) {
+    return send(ws_pong());
+  }
+  actors::interaction_batch b;
+  b.user_id = user_;
+  b.interactions = std::move(msg.interactions);
+  b.client_id = std::move(msg.client_id);
+  b.seq = msg.seq;
+  b.received_ns = received;
+  conn_->submit(std::move(b));
+}
+
+// -- pushes from the actors (any thread) ------------------------------------------------------
+
+void ws_session::on_ack(const actors::batch_ack& ack) {
+  post_frame(ws_ack(ack.client_id, ack.seq, ack.accepted, ack.duplicates));
+}
+
+void ws_session::on_update(const actors::session_update& up, bool with_metrics) {
+  post_frame(ws_user_state_update(up.state));
+  if (up.recommendations_changed) {
+    post_frame(ws_recommendations(up.recommendations));
+  }
+  if (with_metrics) {
+    post_frame(ws_performance_metrics(up.processing_ms, up.model_ms, up.queue_length));
+  }
+}
+
+void ws_session::on_error(const actors::port_error& err) {
+  post_frame(ws_error({err.code, err.message, ""}));
+}
+
+void ws_session::post_frame(std::string frame) {
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), f = std::move(frame)]() mutable {
+                      self->send(std::move(f));
+                    });
+}
+
+// -- writing (on the strand) -------------------------------------------------------------------
+
+void ws_session::send(std::string frame) {
+  if (closing_) {
+    return;
+  }
+  if (queue_.size() >= ctx_.opt.ws_max_pending_frames) {
+    // The client reads slower than we push: close rather than buffer without bound.
+    return close(websocket::close_code::try_again_later, "client too slow");
+  }
+  queue_.push_back(std::move(frame));
+  if (queue_.size() == 1) {
+    do_write();
+  }
+}
+
+// Write the frame at the head of the queue.
+void ws_session::do_write() {
+  ws_.text(true);
+  ws_.async_write(boost::asio::buffer(queue_.front()),
+                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+}
+
+// The head frame is written: go on with the next one.
+void ws_session::on_write(beast::error_code ec, std::size_t) {
+  if (ec) {
+    return fail(ec, "ws.write");
+  }
+  queue_.pop_front();
+  if (closing_) {
+    return do_close();
+  }
+  if (!queue_.empty()) {
+    do_write();
+  }
+}
+
+void ws_session::close(websocket::close_code code, const char* why) {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  close_reason_ = websocket::close_reason{code, why};
+  conn_.reset();
+  bool writing = !queue_.empty();
+  // Only one write may be in flight: drop what waits, let the current one finish first.
+  if (writing) {
+    queue_.erase(queue_.begin() + 1, queue_.end());
+  } else {
+    do_close();
+  }
+}
+
+// Send the close frame (after any write in flight).
+void ws_session::do_close() {
+  queue_.clear();
+  ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+}
+
+void ws_session::fail(beast::error_code ec, const char* where) {
+  conn_.reset();
+  if (ec == boost::asio::error::operation_aborted || ec == websocket::error::closed
+      || ec == beast::error::timeout || ec == boost::asio::error::eof
+      || ec == boost::asio::error::connection_reset) {
+    return;
+  }
+  log::debug("ws.error", {{"where", std::string{where}}, {"reason", ec.message()}});
+}
+
+} // namespace aia::net

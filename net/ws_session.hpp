@@ -1,0 +1,60 @@
+// One WebSocket connection: reads interaction batches, writes acks and pushed updates.
+#pragma once
+
+#include "actors/gateway_port.hpp"
+#include "net/detail/context.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace aia::net {
+
+/// A WebSocket session on `/ws/{user}`. It is the push sink of its user's connection actor: pushes
+/// arrive on actor threads, are serialised there and posted to this session's strand.
+class ws_session : public std::enable_shared_from_this<ws_session>, public actors::push_sink {
+public:
+  ws_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx,
+             std::string user);
+  ~ws_session() override;
+
+  /// Accepts the upgrade request and starts reading.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  void on_ack(const actors::batch_ack& ack) override;
+  void on_update(const actors::session_update& up, bool with_metrics) override;
+  void on_error(const actors::port_error& err) override;
+
+private:
+  void on_accept(boost::beast::error_code ec);               // handshake done
+  void do_read();                                            // wait for the next message
+  void on_read(boost::beast::error_code ec, std::size_t n);  // one message arrived
+  void handle_message(std::string_view text);
+  void post_frame(std::string frame);                        // from any thread
+  void send(std::string frame);                              // on the strand
+  void do_write();                                           // write the queue's head
+  void on_write(boost::beast::error_code ec, std::size_t n); // head written
+  void close(boost::beast::websocket::close_code code, const char* why);
+  void do_close();                                           // send the close frame
+  void fail(boost::beast::error_code ec, const char* where);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  detail::gateway_context& ctx_;
+  std::string user_;
+  std::unique_ptr<actors::connection> conn_;
+  std::deque<std::string> queue_;
+  int bad_in_a_row_ = 0;
+  bool closing_ = false;
+  boost::beast::websocket::close_reason close_reason_;
+  bool counted_ = false;
+};
+
+} // namespace aia::net

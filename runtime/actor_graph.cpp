@@ -1,0 +1,158 @@
+// Builds the node's actors in dependency order and stops them in reverse.
+#include "runtime/actor_graph.hpp"
+
+#include "actors/analyzer.hpp"
+#include "actors/connection.hpp"
+#include "actors/messages/session.hpp"
+#include "actors/session_supervisor.hpp"
+#include "actors/store_writer.hpp"
+#include "model/state_model.hpp"
+#include "runtime/log.hpp"
+#include "runtime/type_ids.hpp"
+
+#include <caf/all.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace aia::runtime {
+
+namespace {
+
+caf::actor_system_config make_caf_config(const node_config& cfg) {
+  caf::actor_system_config c;
+  c.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actors.scheduler_threads));
+  c.set("logger.verbosity", caf::atom("quiet"));
+  register_message_types(c);
+  return c;
+}
+
+/// Resident set size of this process in bytes (Linux /proc), 0 if unknown.
+double resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  long pages_total = 0;
+  long pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) {
+    return 0;
+  }
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+actors::session_options session_options_of(const node_config& cfg) {
+  actors::session_options o;
+  o.ring_capacity = static_cast<std::size_t>(cfg.session.ring_capacity);
+  o.idle_timeout = std::chrono::milliseconds(
+    static_cast<std::int64_t>(cfg.session.idle_timeout * 1000));
+  // Maximum privacy keeps no raw data: interactions are processed in memory only.
+  o.persist_events = cfg.privacy.level != privacy_level::maximum;
+  o.keep_element_id = cfg.privacy.level == privacy_level::standard;
+  o.recommender.visual_adaptation = cfg.features.enable_visual_adaptation;
+  return o;
+}
+
+} // namespace
+
+struct actor_graph::impl {
+  explicit impl(const node_config& cfg)
+    : caf_cfg(make_caf_config(cfg)), sys(caf_cfg),
+      queue(std::make_shared<actors::admission_queue>(cfg.real_time.max_queue_size)) {}
+
+  metrics_registry metrics;
+  caf::actor_system_config caf_cfg;
+  caf::actor_system sys;
+  std::shared_ptr<actors::admission_queue> queue;
+  caf::actor writer;
+  std::vector<caf::actor> analyzers;
+  caf::actor supervisor;
+  std::unique_ptr<actors::gateway_port> port;
+  bool drained = false;
+};
+
+actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(cfg)) {
+  auto& d = *impl_;
+  std::filesystem::create_directories(cfg.data_dir);
+  auto path = (std::filesystem::path{cfg.data_dir} / "aia.db").string();
+  std::shared_ptr<store> backend = open_sqlite_store(
+    path, cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal);
+  d.writer = actors::spawn_store_writer(
+    d.sys, backend, {static_cast<std::size_t>(cfg.store.group_commit_max)}, d.metrics);
+
+  std::shared_ptr<const model::state_model> m = model::make_baseline_model(
+    {cfg.features.enable_emotional_analysis, cfg.features.enable_cognitive_load_assessment});
+  actors::analyzer_options aopt{
+    static_cast<std::size_t>(cfg.real_time.batch_size),
+    std::chrono::microseconds(static_cast<std::int64_t>(cfg.real_time.processing_interval * 1e6))};
+  for (int i = 0; i < cfg.actors.analyzers; ++i) {
+    d.analyzers.push_back(actors::spawn_analyzer(d.sys, m, aopt, d.metrics));
+  }
+
+  auto opt = session_options_of(cfg);
+  actors::session_deps deps{d.writer, d.analyzers, d.queue, m,
+                            std::make_shared<actors::session_metrics>(
+                              actors::session_metrics::make(d.metrics)),
+                            opt};
+  d.supervisor = actors::spawn_session_supervisor(d.sys, std::move(deps), {}, d.metrics);
+  d.port = actors::make_gateway_port(d.sys, d.supervisor, d.queue, opt.request_timeout);
+
+  auto queue = d.queue;
+  d.metrics.add_callback_gauge("processing_queue_length",
+                               "Interactions admitted and waiting for analysis",
+                               [queue] { return static_cast<double>(queue->length()); });
+  d.metrics.get_gauge("processing_queue_capacity", "The bound on processing_queue_length")
+    .set(static_cast<double>(cfg.real_time.max_queue_size));
+  d.metrics.add_callback_gauge("process_resident_memory_bytes", "Resident memory of the node",
+                               resident_bytes);
+  auto& sessions = d.metrics.get_gauge("sessions_active", "User sessions live on this node");
+  d.metrics.add_callback_gauge("memory_per_active_user_bytes",
+                               "Resident memory divided by the active sessions",
+                               [&sessions] {
+                                 return resident_bytes() / std::max(1.0, sessions.value());
+                               });
+  log::info("store.opened", {{"backend", std::string{backend->backend()}},
+                             {"users", backend->user_count()}});
+}
+
+actor_graph::~actor_graph() {
+  drain();
+}
+
+actors::gateway_port& actor_graph::port() noexcept {
+  return *impl_->port;
+}
+
+metrics_registry& actor_graph::metrics() noexcept {
+  return impl_->metrics;
+}
+
+caf::actor_system& actor_graph::system() noexcept {
+  return impl_->sys;
+}
+
+const caf::actor& actor_graph::supervisor() const noexcept {
+  return impl_->supervisor;
+}
+
+void actor_graph::drain() {
+  auto& d = *impl_;
+  if (d.drained) {
+    return;
+  }
+  d.drained = true;
+  {
+    caf::scoped_actor self{d.sys};
+    self->request(d.supervisor, std::chrono::seconds{30}, actors::drain_atom::value)
+      .receive([](bool) {},
+               [](caf::error& err) {
+                 log::error("node.drain_failed", {{"errc", caf::to_string(err)}});
+               });
+    self->send_exit(d.supervisor, caf::exit_reason::user_shutdown);
+    for (auto& a : d.analyzers) {
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    }
+    self->send_exit(d.writer, caf::exit_reason::user_shutdown);
+  }
+  d.sys.await_all_actors_done();
+}
+
+} // namespace aia::runtime

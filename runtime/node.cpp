@@ -1,0 +1,77 @@
+// The composition root of aia-node: actor graph first, gateway in front, stopped in reverse.
+#include "runtime/node.hpp"
+
+#include "net/gateway.hpp"
+#include "runtime/actor_graph.hpp"
+#include "runtime/log.hpp"
+
+#include <atomic>
+
+namespace aia::runtime {
+
+namespace {
+
+net::gateway_options gateway_options_of(const node_config& cfg) {
+  net::gateway_options o;
+  o.host = cfg.host;
+  o.port = cfg.port;
+  o.threads = cfg.gateway.threads;
+  o.max_body_bytes = cfg.gateway.max_body_bytes;
+  o.max_ws_message_bytes = cfg.gateway.max_ws_message_bytes;
+  o.idle_timeout = cfg.gateway.idle_timeout;
+  o.limits.max_batch = cfg.gateway.max_batch;
+  return o;
+}
+
+} // namespace
+
+struct node::impl {
+  node_config cfg;
+  std::unique_ptr<actor_graph> graph;
+  std::unique_ptr<net::gateway> gateway;
+  std::atomic<bool> ready{false};
+};
+
+node::node(node_config cfg) : impl_(std::make_unique<impl>()) {
+  impl_->cfg = std::move(cfg);
+}
+
+node::~node() {
+  shutdown();
+}
+
+std::uint16_t node::start() {
+  auto& d = *impl_;
+  if (!d.cfg.redis_url.empty()) {
+    log::warn("config.redis_not_available",
+              {{"reason", std::string{"the redis backend arrives with the cluster work; "
+                                      "using the embedded store"}}});
+  }
+  d.graph = std::make_unique<actor_graph>(d.cfg);
+  d.gateway = std::make_unique<net::gateway>(gateway_options_of(d.cfg), d.graph->port(),
+                                             d.graph->metrics(), [&d] { return d.ready.load(); });
+  auto port = d.gateway->start();
+  d.ready = true;
+  log::info("node.started", {{"host", d.cfg.host},
+                             {"port", static_cast<std::uint64_t>(port)},
+                             {"privacy_level", std::string{to_string(d.cfg.privacy.level)}}});
+  return port;
+}
+
+void node::shutdown() {
+  auto& d = *impl_;
+  if (!d.graph) {
+    return;
+  }
+  d.ready = false;
+  log::info("node.stopping");
+  // Order matters: no new requests, then drain the actors (every session snapshots), then free
+  // the gateway's connections while the actor system still runs, then the actor system.
+  d.gateway->stop();
+  d.graph->drain();
+  d.gateway.reset();
+  d.graph.reset();
+  log::info("node.stopped");
+}
+
+} // namespace aia::runtime

@@ -1,0 +1,36 @@
+// Registration of the message types of every domain.
+#include "runtime/type_ids.hpp"
+
+#include "actors/messages/analyzer.hpp"
+#include "actors/messages/session.hpp"
+#include "actors/messages/store.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace aia::runtime {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  // model
+  cfg.add_message_type<model::interaction>("aia.interaction");
+  cfg.add_message_type<std::vector<model::interaction>>("aia.interaction_list");
+  cfg.add_message_type<model::feature_vector>("aia.feature_vector");
+  cfg.add_message_type<model::user_state>("aia.user_state");
+  cfg.add_message_type<model::recommendation>("aia.recommendation");
+  cfg.add_message_type<model::user_profile>("aia.user_profile");
+  // session domain
+  cfg.add_message_type<actors::interaction_batch>("aia.interaction_batch");
+  cfg.add_message_type<actors::batch_ack>("aia.batch_ack");
+  cfg.add_message_type<actors::batch_result>("aia.batch_result");
+  cfg.add_message_type<actors::session_update>("aia.session_update");
+  cfg.add_message_type<actors::supervisor_stats>("aia.supervisor_stats");
+  // analyzer domain
+  cfg.add_message_type<actors::analysis>("aia.analysis");
+  // store domain
+  cfg.add_message_type<runtime::stored_event>("aia.stored_event");
+  cfg.add_message_type<std::vector<runtime::stored_event>>("aia.stored_event_list");
+  cfg.add_message_type<runtime::snapshot_record>("aia.snapshot_record");
+  cfg.add_message_type<std::vector<runtime::snapshot_record>>("aia.snapshot_record_list");
+  cfg.add_message_type<actors::loaded_history>("aia.loaded_history");
+}
+
+} // namespace aia::runtime
