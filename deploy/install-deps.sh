@@ -9,6 +9,7 @@ packages=(
   libhiredis-dev libspdlog-dev libssl-dev catch2 redis-server
   nlohmann-json3-dev libsqlite3-dev sqlite3
   curl python3
+  prometheus  # for promtool: the tests validate /metrics with `promtool check metrics`
 )
 
 missing=()
