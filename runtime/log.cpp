@@ -93,7 +93,7 @@ void append_value(std::string& out, const value& v) {
           append_number(out, x);
         }
       },
-      v);
+      v.get());
 }
 
 /// Now in UTC with milliseconds: 2026-11-27T16:07:49.123Z.
