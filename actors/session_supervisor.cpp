@@ -178,7 +178,7 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
         self->send(u->second.session, unsubscribe_atom::value, user, conn);
       }
     },
-    [self](passivate_atom, std::uint64_t handled) -> bool {
+    [self, env](passivate_atom, std::uint64_t handled) -> bool {
       auto& st = self->state;
       auto i = st.by_session.find(self->current_sender()->address());
       if (i == st.by_session.end()) {
@@ -188,8 +188,15 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       if (e.delegated != handled || !e.subscribers.empty()) {
         return false;  // something is on its way to the session, or a socket is open
       }
+      // Forget it now, not at its down message: anything for this user from here on must go
+      // to a new session, never into the mailbox of one that is stopping.
       ++st.stats.passivated;
-      return true;  // the session stops; its down message then removes it
+      auto user = i->second;
+      st.by_session.erase(i);
+      e.session = caf::actor{};
+      update_gauge(self, env);
+      maybe_forget(self, user);
+      return true;
     },
     [self](drain_atom) -> caf::result<bool> {
       auto& st = self->state;
