@@ -56,15 +56,17 @@ struct connection_state {
 };
 
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self, caf::actor sup,
-                               std::string user, std::weak_ptr<push_sink> sink,
-                               std::chrono::milliseconds timeout) {
+                               std::string user, std::weak_ptr<push_sink> sink) {
   // Linked: when the supervisor stops (node shutdown), every connection actor stops with it.
   self->link_to(sup);
   self->send(sup, subscribe_atom::value, user, caf::actor_cast<caf::actor>(self));
   return {
     [=](submit_atom, interaction_batch& b) {
       b.wants_ack = true;
-      self->request(sup, timeout, submit_atom::value, std::move(b))
+      // No timeout here: the session always answers (a crash answers with an error at once),
+      // and a timer per batch costs a round through CAF's clock thread. REST keeps its edge
+      // timeout because an HTTP client has nothing else to wait on.
+      self->request(sup, caf::infinite, submit_atom::value, std::move(b))
         .then([](const batch_result&) {},
               [sink](caf::error& err) {
                 if (auto s = sink.lock()) {
@@ -137,7 +139,7 @@ public:
   }
 
   std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) override {
-    auto a = sys_.spawn(connection_actor, sup_, std::move(user), std::move(sink), timeout_);
+    auto a = sys_.spawn(connection_actor, sup_, std::move(user), std::move(sink));
     return std::make_unique<actor_connection>(std::move(a));
   }
 

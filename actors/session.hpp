@@ -28,7 +28,6 @@ struct session_options {
   std::uint64_t snapshot_every = 256;              ///< events between snapshots
   bool persist_events = true;   ///< false at Maximum privacy: nothing is written to the store
   bool keep_element_id = true;  ///< store element ids (false = data minimisation)
-  std::chrono::milliseconds request_timeout{10'000};
   model::recommender_options recommender;
 };
 

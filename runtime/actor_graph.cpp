@@ -93,7 +93,8 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
                               actors::session_metrics::make(d.metrics)),
                             opt};
   d.supervisor = actors::spawn_session_supervisor(d.sys, std::move(deps), {}, d.metrics);
-  d.port = actors::make_gateway_port(d.sys, d.supervisor, d.queue, opt.request_timeout);
+  // The edge timeout: a client waits at most this long for an answer before getting `overloaded`.
+  d.port = actors::make_gateway_port(d.sys, d.supervisor, d.queue, std::chrono::seconds{10});
 
   auto queue = d.queue;
   d.metrics.add_callback_gauge("processing_queue_length",

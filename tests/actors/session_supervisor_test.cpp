@@ -81,7 +81,6 @@ struct fixture {
     analyzer = actors::spawn_analyzer(sys, m, {}, metrics);
     actors::session_options opt;
     opt.idle_timeout = idle_timeout;
-    opt.request_timeout = 5s;
     actors::session_deps deps{writer, {analyzer}, queue, m,
                               std::make_shared<actors::session_metrics>(
                                 actors::session_metrics::make(metrics)),
