@@ -112,7 +112,7 @@ batch_plan plan_batch(session_state& st, interaction_batch& b, const session_opt
     auto pos = ++st.assigned_seq;
     if (opt.persist_events) {
       plan.events.push_back(runtime::stored_event{
-        st.user, pos, *client, seq, x.timestamp,
+        st.user, pos, *client, seq, x.timestamp, wall_seconds(),
         model::encode_interaction(x, opt.keep_element_id)});
     }
     plan.fresh.push_back(std::move(x));
@@ -178,7 +178,9 @@ bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
     st.data = std::move(*snap);
     st.snapshot_seq = h.snapshot.seq;
   }
+  double updated_at = st.data.state_updated_at;
   for (auto& e : h.events) {
+    updated_at = std::max(updated_at, e.stored_at);
     auto x = model::decode_interaction(e.payload.data(), e.payload.size());
     if (!x) {
       log::error("session.event_unreadable", {{"seq", e.seq}});
@@ -192,7 +194,7 @@ bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
     std::vector<model::user_state> out;
     deps.predictor->predict({st.data.window.features()}, out);
     apply_state(st, std::move(out.front()), deps.opt);
-    st.state.updated_at = st.data.last_seen;
+    st.state.updated_at = updated_at;  // when it was computed before, not now
   }
   return true;
 }
@@ -217,6 +219,7 @@ void write_snapshot(session_ptr self, const deps_ptr& deps, std::function<void(b
     then(true);
     return;
   }
+  st.data.state_updated_at = st.state.updated_at;
   runtime::snapshot_record rec{st.user, st.data.last_seq, encode_snapshot(st.data), wall_seconds()};
   auto seq = rec.seq;
   self->request(deps->store, local_request, write_atom::value,

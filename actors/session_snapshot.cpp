@@ -14,13 +14,14 @@ constexpr int snapshot_version = 1;
 std::vector<std::uint8_t> encode_snapshot(const session_snapshot& s) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk{buf};
-  pk.pack_array(8);
+  pk.pack_array(9);
   pk.pack(snapshot_version);
   pk.pack(s.last_seq);
   pk.pack(s.interaction_count);
   pk.pack(s.counts_by_type);
   pk.pack(s.first_seen);
   pk.pack(s.last_seen);
+  pk.pack(s.state_updated_at);
   auto window = s.window.serialize();
   pk.pack_bin(static_cast<std::uint32_t>(window.size()));
   pk.pack_bin_body(reinterpret_cast<const char*>(window.data()),
@@ -40,16 +41,16 @@ std::optional<session_snapshot> decode_snapshot(const std::uint8_t* data, std::s
   try {
     auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size);
     const auto& o = oh.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 8
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 9
         || o.via.array.ptr[0].as<int>() != snapshot_version) {
       return std::nullopt;
     }
     const auto* a = o.via.array.ptr;
-    if (a[6].type != msgpack::type::BIN || a[7].type != msgpack::type::ARRAY) {
+    if (a[7].type != msgpack::type::BIN || a[8].type != msgpack::type::ARRAY) {
       return std::nullopt;
     }
     auto window = model::feature_window::deserialize(
-      reinterpret_cast<const std::uint8_t*>(a[6].via.bin.ptr), a[6].via.bin.size);
+      reinterpret_cast<const std::uint8_t*>(a[7].via.bin.ptr), a[7].via.bin.size);
     if (!window) {
       return std::nullopt;
     }
@@ -58,10 +59,11 @@ std::optional<session_snapshot> decode_snapshot(const std::uint8_t* data, std::s
                        a[3].as<std::array<std::uint64_t, model::interaction_type_count>>(),
                        a[4].as<double>(),
                        a[5].as<double>(),
+                       a[6].as<double>(),
                        std::move(*window),
                        {}};
-    for (std::uint32_t i = 0; i < a[7].via.array.size; ++i) {
-      const auto& e = a[7].via.array.ptr[i];
+    for (std::uint32_t i = 0; i < a[8].via.array.size; ++i) {
+      const auto& e = a[8].via.array.ptr[i];
       if (e.type != msgpack::type::ARRAY || e.via.array.size != 3) {
         return std::nullopt;
       }

@@ -19,6 +19,7 @@ struct session_snapshot {
   std::array<std::uint64_t, model::interaction_type_count> counts_by_type{};
   double first_seen = 0;
   double last_seen = 0;
+  double state_updated_at = 0;           ///< when the state was last computed (server time)
   model::feature_window window;
   dedupe_table dedupe;
 };

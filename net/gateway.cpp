@@ -127,6 +127,25 @@ std::uint16_t gateway::start() {
   return port;
 }
 
+void gateway::begin_shutdown() {
+  auto& d = *impl_;
+  d.ctx.shutting_down = true;
+  if (d.lst) {
+    d.lst->stop();
+  }
+}
+
+bool gateway::wait_idle(std::chrono::milliseconds max) {
+  auto deadline = std::chrono::steady_clock::now() + max;
+  while (impl_->ctx.inflight.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return true;
+}
+
 void gateway::stop() {
   auto& d = *impl_;
   if (d.stopped) {

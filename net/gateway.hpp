@@ -5,6 +5,7 @@
 #include "actors/gateway_port.hpp"
 #include "net/json_codec.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,14 @@ public:
   /// Binds, listens and starts the io threads; returns the bound port. Throws std::runtime_error
   /// with the reason if the address cannot be bound.
   std::uint16_t start();
+
+  /// First step of a graceful stop: closes the listener and refuses new requests and batches
+  /// (503 / an error frame); what was accepted is still answered.
+  void begin_shutdown();
+
+  /// Waits until every accepted request and batch has its answer written, or `max` passes.
+  /// Returns true if nothing is left in flight.
+  bool wait_idle(std::chrono::milliseconds max);
 
   /// Stops accepting, closes every connection and joins the io threads. Idempotent.
   void stop();

@@ -62,21 +62,27 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   head_ = req.method() == http::verb::head;
   auto target = std::string{req.target()};
   route_ = std::string{router::route_of(target)};
-  if (websocket::is_upgrade(req)) {
+  if (websocket::is_upgrade(req) && route_ == "/ws") {
     auto user = ws_user_of(target);
-    if (!user.empty()) {
-      if (!is_valid_user_id(user)) {
-        return reply(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
-                                                        "[A-Za-z0-9._:@-]", "user_id"}),
-                     true);
-      }
-      ctx_.routes.count("/ws", http_reply{101, "", "", {}});
-      stream_.expires_never();
-      std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(user))
-        ->run(parser_->release());
-      return;
+    if (!is_valid_user_id(user)) {
+      return reply(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
+                                                      "[A-Za-z0-9._:@-]", "user_id"}),
+                   true);
     }
+    if (ctx_.shutting_down) {
+      return reply(error_reply(503, {"overloaded", "the node is shutting down", ""}), true);
+    }
+    ctx_.routes.count("/ws", http_reply{101, "", "", {}});
+    stream_.expires_never();
+    std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(user))
+      ->run(parser_->release());
+    return;
   }
+  if (ctx_.shutting_down) {
+    return reply(error_reply(503, {"overloaded", "the node is shutting down", ""}), true);
+  }
+  counted_ = true;
+  ++ctx_.inflight;
   auto method = std::string{req.method_string()};
   ctx_.routes.handle(method, target, std::move(req.body()),
                      [self = shared_from_this()](http_reply r) {
@@ -99,8 +105,11 @@ void http_session::reply(http_reply r, bool close_after) {
     res_.set(k, v);
   }
   res_.keep_alive(!close_after);
-  res_.body() = head_ ? std::string{} : std::move(r.body);
+  res_.body() = std::move(r.body);
   res_.prepare_payload();
+  if (head_) {
+    res_.body().clear();  // HEAD: the GET's headers, Content-Length included, and no body
+  }
   http::async_write(stream_, res_,
                     beast::bind_front_handler(&http_session::on_write, shared_from_this(),
                                               close_after));
@@ -108,6 +117,10 @@ void http_session::reply(http_reply r, bool close_after) {
 
 // The reply is written: read the next request or close.
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (counted_) {
+    counted_ = false;
+    --ctx_.inflight;
+  }
   if (ec) {
     log::debug("http.write_failed", {{"reason", ec.message()}});
     return do_close();

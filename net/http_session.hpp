@@ -39,6 +39,7 @@ private:
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;
+  bool counted_ = false;  ///< this request is in ctx_.inflight until its reply is written
   std::string route_;
 };
 

@@ -34,6 +34,7 @@ ws_session::~ws_session() {
   if (counted_) {
     ctx_.ws_active.add(-1);
   }
+  ctx_.inflight -= pending_batches_;  // answers that will never be written
 }
 
 void ws_session::run(http::request<http::string_body> req) {
@@ -69,7 +70,7 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
     return fail(ec, "ws.read");
   }
   if (!ws_.got_text()) {
-    send(ws_error({"invalid_json", "binary frames are not supported; send JSON text", ""}));
+    send({ws_error({"invalid_json", "binary frames are not supported; send JSON text", ""})});
     ++bad_in_a_row_;
   } else {
     auto data = buffer_.cdata();
@@ -91,12 +92,15 @@ void ws_session::handle_message(std::string_view text) {
     ++bad_in_a_row_;
     ctx_.metrics.get_counter("errors_total", "Requests refused, by reason", {{"reason", err->code}})
       .inc();
-    return send(ws_error(*err));
+    return send({ws_error(*err)});
   }
   bad_in_a_row_ = 0;
   auto& msg = std::get<ws_inbound>(parsed);
   if (msg.type == ws_inbound::kind::ping) {
-    return send(ws_pong());
+    return send({ws_pong()});
+  }
+  if (ctx_.shutting_down) {
+    return send({ws_error({"overloaded", "the node is shutting down; resend elsewhere", ""})});
   }
   actors::interaction_batch b;
   b.user_id = user_;
@@ -104,13 +108,15 @@ void ws_session::handle_message(std::string_view text) {
   b.client_id = std::move(msg.client_id);
   b.seq = msg.seq;
   b.received_ns = received;
+  ++pending_batches_;
+  ++ctx_.inflight;
   conn_->submit(std::move(b));
 }
 
 // -- pushes from the actors (any thread) ------------------------------------------------------
 
 void ws_session::on_ack(const actors::batch_ack& ack) {
-  post_frame(ws_ack(ack.client_id, ack.seq, ack.accepted, ack.duplicates));
+  post_frame(ws_ack(ack.client_id, ack.seq, ack.accepted, ack.duplicates), true);
 }
 
 void ws_session::on_update(const actors::session_update& up, bool with_metrics) {
@@ -124,19 +130,19 @@ void ws_session::on_update(const actors::session_update& up, bool with_metrics) 
 }
 
 void ws_session::on_error(const actors::port_error& err) {
-  post_frame(ws_error({err.code, err.message, ""}));
+  post_frame(ws_error({err.code, err.message, ""}), true);
 }
 
-void ws_session::post_frame(std::string frame) {
+void ws_session::post_frame(std::string text, bool completes) {
   boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), f = std::move(frame)]() mutable {
+                    [self = shared_from_this(), f = frame{std::move(text), completes}]() mutable {
                       self->send(std::move(f));
                     });
 }
 
 // -- writing (on the strand) -------------------------------------------------------------------
 
-void ws_session::send(std::string frame) {
+void ws_session::send(frame f) {
   if (closing_) {
     return;
   }
@@ -144,7 +150,7 @@ void ws_session::send(std::string frame) {
     // The client reads slower than we push: close rather than buffer without bound.
     return close(websocket::close_code::try_again_later, "client too slow");
   }
-  queue_.push_back(std::move(frame));
+  queue_.push_back(std::move(f));
   if (queue_.size() == 1) {
     do_write();
   }
@@ -153,7 +159,7 @@ void ws_session::send(std::string frame) {
 // Write the frame at the head of the queue.
 void ws_session::do_write() {
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(queue_.front()),
+  ws_.async_write(boost::asio::buffer(queue_.front().text),
                   beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
@@ -161,6 +167,10 @@ void ws_session::do_write() {
 void ws_session::on_write(beast::error_code ec, std::size_t) {
   if (ec) {
     return fail(ec, "ws.write");
+  }
+  if (queue_.front().completes) {
+    --pending_batches_;
+    --ctx_.inflight;
   }
   queue_.pop_front();
   if (closing_) {

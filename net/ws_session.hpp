@@ -37,8 +37,13 @@ private:
   void do_read();                                            // wait for the next message
   void on_read(boost::beast::error_code ec, std::size_t n);  // one message arrived
   void handle_message(std::string_view text);
-  void post_frame(std::string frame);                        // from any thread
-  void send(std::string frame);                              // on the strand
+  /// A queued frame; `completes` marks the ack or error that answers a submitted batch.
+  struct frame {
+    std::string text;
+    bool completes = false;
+  };
+  void post_frame(std::string text, bool completes = false); // from any thread
+  void send(frame f);                                        // on the strand
   void do_write();                                           // write the queue's head
   void on_write(boost::beast::error_code ec, std::size_t n); // head written
   void close(boost::beast::websocket::close_code code, const char* why);
@@ -50,7 +55,8 @@ private:
   detail::gateway_context& ctx_;
   std::string user_;
   std::unique_ptr<actors::connection> conn_;
-  std::deque<std::string> queue_;
+  std::deque<frame> queue_;
+  std::int64_t pending_batches_ = 0;  ///< submitted, answer not yet written (in ctx_.inflight)
   int bad_in_a_row_ = 0;
   bool closing_ = false;
   boost::beast::websocket::close_reason close_reason_;

@@ -65,10 +65,15 @@ void node::shutdown() {
   }
   d.ready = false;
   log::info("node.stopping");
-  // Order matters: no new requests, then drain the actors (every session snapshots), then free
-  // the gateway's connections while the actor system still runs, then the actor system.
-  d.gateway->stop();
+  // Order matters: refuse new work, answer everything accepted, then drain the actors (every
+  // session snapshots), then free the gateway's connections while the actor system still
+  // runs, then the actor system.
+  d.gateway->begin_shutdown();
+  if (!d.gateway->wait_idle(std::chrono::seconds{10})) {
+    log::warn("node.stop_unanswered", {{"reason", std::string{"requests still in flight"}}});
+  }
   d.graph->drain();
+  d.gateway->stop();
   d.gateway.reset();
   d.graph.reset();
   log::info("node.stopped");

@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS events (
   client_id TEXT NOT NULL,
   client_seq INTEGER NOT NULL,
   ts REAL NOT NULL,
+  stored_at REAL NOT NULL,
   payload BLOB NOT NULL,
   PRIMARY KEY (user_id, seq)
 ) WITHOUT ROWID;
@@ -89,8 +90,8 @@ public:
     exec("PRAGMA busy_timeout=5000");
     exec(schema);
     insert_event_ = std::make_unique<statement>(
-      db_, "INSERT INTO events (user_id, seq, client_id, client_seq, ts, payload) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      db_, "INSERT INTO events (user_id, seq, client_id, client_seq, ts, stored_at, payload) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     upsert_snapshot_ = std::make_unique<statement>(
       db_, "INSERT INTO snapshots (user_id, seq, data, updated_at) VALUES (?1, ?2, ?3, ?4) "
            "ON CONFLICT(user_id) DO UPDATE SET seq = excluded.seq, data = excluded.data, "
@@ -98,7 +99,7 @@ public:
     select_snapshot_ = std::make_unique<statement>(
       db_, "SELECT seq, data, updated_at FROM snapshots WHERE user_id = ?1");
     select_events_ = std::make_unique<statement>(
-      db_, "SELECT seq, client_id, client_seq, ts, payload FROM events "
+      db_, "SELECT seq, client_id, client_seq, ts, stored_at, payload FROM events "
            "WHERE user_id = ?1 AND seq > ?2 ORDER BY seq");
     count_users_ = std::make_unique<statement>(
       db_, "SELECT COUNT(*) FROM (SELECT user_id FROM events UNION SELECT user_id FROM snapshots)");
@@ -125,7 +126,8 @@ public:
       st.bind(3, e.client_id);
       st.bind(4, e.client_seq);
       st.bind(5, e.timestamp);
-      st.bind(6, e.payload);
+      st.bind(6, e.stored_at);
+      st.bind(7, e.payload);
       if (auto err = finish(st)) {
         return rollback(*err);
       }
@@ -163,7 +165,8 @@ public:
     st.bind(2, after);
     while (st.step() == SQLITE_ROW) {
       out.events.push_back(
-        stored_event{user_id, st.u64(0), st.text(1), st.u64(2), st.real(3), st.blob(4)});
+        stored_event{user_id, st.u64(0), st.text(1), st.u64(2), st.real(3), st.real(4),
+                     st.blob(5)});
     }
     st.reset();
     return out;

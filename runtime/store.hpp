@@ -16,7 +16,8 @@ struct stored_event {
   std::uint64_t seq = 0;
   std::string client_id;       ///< idempotency key with client_seq; empty if none
   std::uint64_t client_seq = 0;
-  double timestamp = 0;        ///< seconds since the epoch
+  double timestamp = 0;        ///< seconds since the epoch, the client's
+  double stored_at = 0;        ///< seconds since the epoch, the server's, when appended
   std::vector<std::uint8_t> payload;
 };
 

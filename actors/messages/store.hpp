@@ -22,7 +22,7 @@ namespace aia::runtime {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stored_event& x) {
   return f(caf::meta::type_name("stored_event"), x.user_id, x.seq, x.client_id, x.client_seq,
-           x.timestamp, x.payload);
+           x.timestamp, x.stored_at, x.payload);
 }
 
 template <class Inspector>

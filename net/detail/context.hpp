@@ -5,6 +5,9 @@
 #include "net/gateway.hpp"
 #include "net/router.hpp"
 
+#include <atomic>
+#include <cstdint>
+
 namespace aia::runtime {
 class gauge;
 } // namespace aia::runtime
@@ -17,6 +20,10 @@ struct gateway_context {
   actors::gateway_port& port;
   runtime::gauge& ws_active;
   runtime::metrics_registry& metrics;
+  /// Set when the node stops: new requests and batches are refused with 503 / an error frame.
+  std::atomic<bool> shutting_down{false};
+  /// Requests and batches accepted and not yet answered on the wire.
+  std::atomic<std::int64_t> inflight{0};
 };
 
 } // namespace aia::net::detail

@@ -59,9 +59,16 @@ actors::interaction_batch batch_of(const std::string& user, int from, int n) {
   return b;
 }
 
+/// Removes a directory when it goes out of scope.
+struct dir_guard {
+  std::filesystem::path path = fresh_dir();
+  ~dir_guard() { std::filesystem::remove_all(path); }
+};
+
 /// A supervisor over a real store writer and analyzer, torn down in order.
 struct fixture {
-  std::filesystem::path dir = fresh_dir();
+  dir_guard tmp;  // first member: removed last, after every actor has stopped
+  std::filesystem::path dir = tmp.path;
   runtime::metrics_registry metrics;
   caf::actor_system_config cfg = small_config();
   caf::actor_system sys{cfg};

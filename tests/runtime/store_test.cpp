@@ -21,7 +21,7 @@ std::filesystem::path temp_dir() {
 
 stored_event event(const std::string& user, std::uint64_t seq, std::uint8_t byte = 1) {
   return stored_event{user, seq, "c1", seq, 1634567890.0 + static_cast<double>(seq),
-                      std::vector<std::uint8_t>{byte, 2, 3}};
+                      1795000000.0 + static_cast<double>(seq), std::vector<std::uint8_t>{byte, 2, 3}};
 }
 
 /// Every backend under test, opened on a fresh location.
@@ -51,6 +51,7 @@ TEST_CASE("the store keeps events and snapshots across reopening") {
       REQUIRE(h.events.size() == 1);
       CHECK(h.events[0].seq == 3);
       CHECK(h.events[0].client_id == "c1");
+      CHECK(h.events[0].stored_at == 1795000003.0);
       CHECK(h.events[0].payload == std::vector<std::uint8_t>{1, 2, 3});
       CHECK(st->load("u2").events.size() == 1);
       CHECK(st->user_count() == 2);
