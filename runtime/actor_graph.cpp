@@ -23,6 +23,8 @@ namespace {
 caf::actor_system_config make_caf_config(const node_config& cfg) {
   caf::actor_system_config c;
   c.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actors.scheduler_threads));
+  c.set("scheduler.policy", cfg.actors.scheduler_policy == "stealing" ? caf::atom("stealing")
+                                                                      : caf::atom("sharing"));
   c.set("logger.verbosity", caf::atom("quiet"));
   register_message_types(c);
   return c;

@@ -283,6 +283,8 @@ const std::vector<key_spec>& key_table() {
       int_key(AIA_CONFIG_FIELD(session.ring_capacity), 8, 4096,
               "recent interactions kept per user"),
       int_key(AIA_CONFIG_FIELD(actors.scheduler_threads), 1, 64, "CAF scheduler threads"),
+      choice_key(AIA_CONFIG_FIELD(actors.scheduler_policy), {"sharing", "stealing"},
+                 "CAF scheduling: sharing wakes an idle worker at once, stealing polls"),
       int_key(AIA_CONFIG_FIELD(actors.analyzers), 1, 64, "analyzer pool size"),
       choice_key(AIA_CONFIG_FIELD(store.sync), {"normal", "full"}, "SQLite synchronous mode"),
       int_key(AIA_CONFIG_FIELD(store.group_commit_max), 1, 100000,
