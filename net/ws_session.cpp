@@ -120,13 +120,21 @@ void ws_session::on_ack(const actors::batch_ack& ack) {
 }
 
 void ws_session::on_update(const actors::session_update& up, bool with_metrics) {
-  post_frame(ws_user_state_update(up.state));
+  // Serialised here, on the actor thread; one hand-over to the strand for all frames.
+  std::vector<frame> frames;
+  frames.push_back({ws_user_state_update(up.state)});
   if (up.recommendations_changed) {
-    post_frame(ws_recommendations(up.recommendations));
+    frames.push_back({ws_recommendations(up.recommendations)});
   }
   if (with_metrics) {
-    post_frame(ws_performance_metrics(up.processing_ms, up.model_ms, up.queue_length));
+    frames.push_back({ws_performance_metrics(up.processing_ms, up.model_ms, up.queue_length)});
   }
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), fs = std::move(frames)]() mutable {
+                      for (auto& f : fs) {
+                        self->send(std::move(f));
+                      }
+                    });
 }
 
 void ws_session::on_error(const actors::port_error& err) {

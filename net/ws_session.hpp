@@ -12,6 +12,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <deque>
+#include <vector>
 #include <memory>
 #include <string>
 
