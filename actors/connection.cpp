@@ -2,6 +2,7 @@
 #include "actors/connection.hpp"
 
 #include "actors/messages/session.hpp"
+#include "runtime/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -117,7 +118,10 @@ void one_shot(caf::actor_system& sys, const caf::actor& dst, std::chrono::millis
   sys.spawn([=](caf::event_based_actor* self) {
     self->request(dst, timeout, xs...)
       .then([done](T& x) { done(std::move(x)); },
-            [done](caf::error& err) { done(to_port_error(err)); });
+            [done](caf::error& err) {
+              log::warn("gateway.request_failed", {{"errc", caf::to_string(err)}});
+              done(to_port_error(err));
+            });
   });
 }
 

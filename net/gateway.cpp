@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
@@ -98,11 +99,14 @@ struct gateway::impl {
       ctx{o, routes, port,
           metrics.get_gauge("websocket_connections_active", "Open WebSocket connections"),
           metrics},
-      ioc(o.threads) {}
+      ioc(o.threads), work(asio::make_work_guard(ioc)) {}
 
   router routes;
   detail::gateway_context ctx;
   asio::io_context ioc;
+  // Keeps run() going while every connection waits for the actors and no accept is pending
+  // (after begin_shutdown): without it the io threads return and answers are never written.
+  asio::executor_work_guard<asio::io_context::executor_type> work;
   std::shared_ptr<listener> lst;
   std::vector<std::thread> threads;
   bool stopped = false;
@@ -139,6 +143,7 @@ bool gateway::wait_idle(std::chrono::milliseconds max) {
   auto deadline = std::chrono::steady_clock::now() + max;
   while (impl_->ctx.inflight.load() > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
+      log::warn("gateway.stop_unanswered", {{"inflight", impl_->ctx.inflight.load()}});
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
@@ -155,6 +160,7 @@ void gateway::stop() {
   if (d.lst) {
     d.lst->stop();
   }
+  d.work.reset();
   d.ioc.stop();
   for (auto& t : d.threads) {
     t.join();

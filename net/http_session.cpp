@@ -78,11 +78,14 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       ->run(parser_->release());
     return;
   }
+  // Count first, then look at the flag: the stopping thread sets the flag, then waits for the
+  // count, so a request is either refused here or waited for there, never lost in between.
+  ++ctx_.inflight;
   if (ctx_.shutting_down) {
+    --ctx_.inflight;
     return reply(error_reply(503, {"overloaded", "the node is shutting down", ""}), true);
   }
   counted_ = true;
-  ++ctx_.inflight;
   auto method = std::string{req.method_string()};
   ctx_.routes.handle(method, target, std::move(req.body()),
                      [self = shared_from_this()](http_reply r) {

@@ -99,7 +99,9 @@ void ws_session::handle_message(std::string_view text) {
   if (msg.type == ws_inbound::kind::ping) {
     return send({ws_pong()});
   }
+  ++ctx_.inflight;  // before the flag: see http_session::on_read
   if (ctx_.shutting_down) {
+    --ctx_.inflight;
     return send({ws_error({"overloaded", "the node is shutting down; resend elsewhere", ""})});
   }
   actors::interaction_batch b;
@@ -109,7 +111,6 @@ void ws_session::handle_message(std::string_view text) {
   b.seq = msg.seq;
   b.received_ns = received;
   ++pending_batches_;
-  ++ctx_.inflight;
   conn_->submit(std::move(b));
 }
 

@@ -284,7 +284,7 @@ const std::vector<key_spec>& key_table() {
               "recent interactions kept per user"),
       int_key(AIA_CONFIG_FIELD(actors.scheduler_threads), 1, 64, "CAF scheduler threads"),
       choice_key(AIA_CONFIG_FIELD(actors.scheduler_policy), {"sharing", "stealing"},
-                 "CAF scheduling: sharing wakes an idle worker at once, stealing polls"),
+                 "CAF scheduling: stealing polls (default), sharing waits on a condition"),
       int_key(AIA_CONFIG_FIELD(actors.analyzers), 1, 64, "analyzer pool size"),
       choice_key(AIA_CONFIG_FIELD(store.sync), {"normal", "full"}, "SQLite synchronous mode"),
       int_key(AIA_CONFIG_FIELD(store.group_commit_max), 1, 100000,

@@ -56,7 +56,7 @@ struct node_config {
 
   struct actors_section {
     int scheduler_threads = 2;            ///< CAF scheduler threads, 1..64
-    std::string scheduler_policy = "sharing"; ///< sharing | stealing (see config/aia-node.conf)
+    std::string scheduler_policy = "stealing"; ///< stealing | sharing (see config/aia-node.conf)
     int analyzers = 2;                    ///< analyzer pool size, 1..64
   } actors;
 

@@ -97,6 +97,9 @@ node_process::~node_process() {
   if (pid_ > 0) {
     kill();
   }
+  if (std::getenv("AIA_TEST_KEEP_NODE_DIRS") != nullptr) {
+    return;  // for debugging: keep the data dir and the node's stderr
+  }
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
 }
