@@ -373,7 +373,7 @@ TEST_CASE("the shipped config/aia-node.conf loads and documents every key") {
         CHECK(documented.count(m[1].str()) == 1);
       }
     }
-    CHECK(keys == 28);
+    CHECK(keys == static_cast<int>(documented.size()));  // nothing documented that is not a key
   }
 }
 
