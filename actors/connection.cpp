@@ -115,14 +115,16 @@ private:
 template <class T, class... Ts>
 void one_shot(caf::actor_system& sys, const caf::actor& dst, std::chrono::milliseconds timeout,
               std::function<void(outcome<T>)> done, Ts... xs) {
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(dst, timeout, xs...)
+  // `dst` goes through spawn, not a capture: CAF 0.17 binds a reference to a null tuple when a
+  // function actor is spawned without arguments (UBSan reports it).
+  sys.spawn([=](caf::event_based_actor* self, const caf::actor& to) {
+    self->request(to, timeout, xs...)
       .then([done](T& x) { done(std::move(x)); },
             [done](caf::error& err) {
-              log::warn("gateway.request_failed", {{"errc", caf::to_string(err)}});
+              log::debug("gateway.request_failed", {{"errc", caf::to_string(err)}});
               done(to_port_error(err));
             });
-  });
+  }, dst);
 }
 
 class actor_gateway_port final : public gateway_port {

@@ -132,12 +132,17 @@ caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::s
   auto& commits = metrics.get_counter("store_commits_total", "Group commits of the store");
   auto& failures = metrics.get_counter("store_commit_failures_total",
                                        "Group commits the store refused");
+  // Arguments go through spawn, not a capture: CAF 0.17 binds a reference to a null tuple when
+  // a function actor is spawned without arguments (UBSan reports it).
   return sys.spawn<caf::detached>(
-    [backend = std::move(backend), opt, &commit_seconds, &commits,
-     &failures](caf::blocking_actor* self) {
-      writer_loop loop{self, backend, opt, commit_seconds, commits, failures, {}, {}, {}, true};
+    [&commit_seconds, &commits, &failures](caf::blocking_actor* self,
+                                           std::shared_ptr<runtime::store> st,
+                                           store_writer_options o) {
+      writer_loop loop{self, std::move(st), o, commit_seconds, commits, failures, {}, {}, {},
+                       true};
       loop.run();
-    });
+    },
+    std::move(backend), opt);
 }
 
 } // namespace aia::actors
