@@ -3,7 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace aia::runtime {
 
@@ -76,6 +80,54 @@ CREATE TABLE IF NOT EXISTS snapshots (
 ) WITHOUT ROWID;
 )sql";
 
+/// Checkpoints the WAL into the database file from its own connection and thread, so the
+/// writer never stalls on a checkpoint (with synchronous=NORMAL the checkpoint is where SQLite
+/// syncs; inline, it held every commit behind it for several milliseconds).
+class checkpointer {
+public:
+  explicit checkpointer(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr)
+        != SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      return;  // the writer's own auto-checkpoint stays on then
+    }
+    sqlite3_busy_timeout(db_, 1000);
+    thread_ = std::thread{[this] { run(); }};
+  }
+
+  ~checkpointer() {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    sqlite3_close(db_);
+  }
+
+  [[nodiscard]] bool running() const noexcept { return db_ != nullptr; }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> guard{mutex_};
+    while (!cv_.wait_for(guard, std::chrono::milliseconds{200}, [this] { return stop_; })) {
+      guard.unlock();
+      // PASSIVE: copies what it can without blocking the writer or waiting for readers.
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      guard.lock();
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 class sqlite_store final : public store {
 public:
   sqlite_store(const std::string& path, sqlite_sync sync) {
@@ -89,6 +141,10 @@ public:
     exec(sync == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA busy_timeout=5000");
     exec(schema);
+    checkpoints_ = std::make_unique<checkpointer>(path);
+    if (checkpoints_->running()) {
+      exec("PRAGMA wal_autocheckpoint=0");
+    }
     insert_event_ = std::make_unique<statement>(
       db_, "INSERT INTO events (user_id, seq, client_id, client_seq, ts, stored_at, payload) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -106,6 +162,7 @@ public:
   }
 
   ~sqlite_store() override {
+    checkpoints_.reset();
     insert_event_.reset();
     upsert_snapshot_.reset();
     select_snapshot_.reset();
@@ -214,6 +271,7 @@ private:
   }
 
   sqlite3* db_ = nullptr;
+  std::unique_ptr<checkpointer> checkpoints_;
   std::unique_ptr<statement> insert_event_;
   std::unique_ptr<statement> upsert_snapshot_;
   std::unique_ptr<statement> select_snapshot_;
