@@ -7,7 +7,7 @@ packages=(
   g++ make cmake pkg-config ccache
   libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev libeigen3-dev
   libhiredis-dev libspdlog-dev libssl-dev catch2 redis-server
-  nlohmann-json3-dev libsqlite3-dev sqlite3
+  nlohmann-json3-dev libsqlite3-dev sqlite3 libjemalloc-dev
   curl python3
   prometheus  # for promtool: the tests validate /metrics with `promtool check metrics`
 )
