@@ -1,6 +1,8 @@
 // Tests of the JSON wire format: validation of REST and WebSocket input, and the output bodies.
 #include "net/json_codec.hpp"
 
+#include "tests/support/wire.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -20,15 +22,7 @@ const codec_limits limits{};
 constexpr double now = 1700000010.0;
 
 // The REST example of the spec, byte for byte as printed in its curl command.
-constexpr std::string_view spec_rest_body = R"({
-  "timestamp": 1634567890.123,
-  "user_id": "user123",
-  "interaction_type": "click",
-  "element_id": "nav-menu",
-  "timing_data": {"response_time": 0.8, "dwell_time": 2.1},
-  "viewport_data": {"scroll_distance": 150, "device_type": "mobile"},
-  "context_data": {"tab_active": true, "session_duration": 180000}
-})";
+constexpr std::string_view spec_rest_body = aia::test::spec_rest_interaction;
 
 // What JSON.stringify makes of the spec's TypeScript batch, with Date.now() = 1700000000123.
 constexpr std::string_view spec_ws_batch
