@@ -31,23 +31,6 @@ json comparable(json profile) {
   return s;
 }
 
-/// Every number equal within 1e-9, everything else equal.
-void check_same(const json& a, const json& b, const std::string& path = "state") {
-  INFO("at " << path);
-  REQUIRE(a.type() == b.type());
-  if (a.is_object()) {
-    REQUIRE(a.size() == b.size());
-    for (const auto& [k, v] : a.items()) {
-      REQUIRE(b.contains(k));
-      check_same(v, b[k], path + "." + k);
-    }
-  } else if (a.is_number()) {
-    CHECK(a.get<double>() == Approx(b.get<double>()).margin(1e-9).epsilon(0));
-  } else {
-    CHECK(a == b);
-  }
-}
-
 /// A varied camelCase interaction, so that the state depends on the whole history.
 json varied(std::string_view user, int i) {
   static constexpr const char* types[] = {"click", "scroll", "keypress", "hover", "answer", "idle"};
@@ -98,7 +81,7 @@ TEST_CASE("a passivated session comes back with its count, state and idempotency
   auto after = get_profile(node, "sleeper");
   CHECK(after.at("interaction_count") == 12);
   CHECK(after.at("interaction_counts") == before.at("interaction_counts"));
-  check_same(comparable(before), comparable(after));
+  check_same_json(comparable(before), comparable(after), "state");
 
   ws_client ws{node.port(), ws_path("sleeper")};
   REQUIRE(ws.upgraded());
@@ -132,7 +115,7 @@ TEST_CASE("a kill after a snapshot restores snapshot plus later events exactly")
   CHECK(after.at("interaction_counts") == before.at("interaction_counts"));
   CHECK(after.at("first_seen") == before.at("first_seen"));
   CHECK(after.at("last_seen") == before.at("last_seen"));
-  check_same(comparable(before), comparable(after));
+  check_same_json(comparable(before), comparable(after), "state");
 
   SECTION("and every batch before and after the snapshot is still a duplicate") {
     ws_client ws{node.port(), ws_path("long-runner")};

@@ -201,4 +201,27 @@ void check_error_body(const std::string& body, std::string_view code, std::strin
   }
 }
 
+void check_same_json(const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
+  INFO("at " << path);
+  REQUIRE(a.type() == b.type());
+  if (a.is_object()) {
+    REQUIRE(a.size() == b.size());
+    for (const auto& [k, v] : a.items()) {
+      REQUIRE(b.contains(k));
+      if (k != "updated_at") {
+        check_same_json(v, b[k], path + "." + k);
+      }
+    }
+  } else if (a.is_array()) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      check_same_json(a[i], b[i], path + "[" + std::to_string(i) + "]");
+    }
+  } else if (a.is_number()) {
+    CHECK(a.get<double>() == Approx(b.get<double>()).margin(1e-9).epsilon(0));
+  } else {
+    CHECK(a == b);
+  }
+}
+
 } // namespace aia::test

@@ -58,6 +58,10 @@ void check_user_state(const nlohmann::json& state, bool camel);
 void check_recommendation(const nlohmann::json& rec, bool camel);
 
 /// Checks an HTTP error body: `{"error": code, "message": text, "field"?: field}`.
+/// Checks that `a` and `b` have the same shape and values, numbers within 1e-9, ignoring every
+/// `updated_at` (a restored state is compared with the live one).
+void check_same_json(const nlohmann::json& a, const nlohmann::json& b, const std::string& path);
+
 void check_error_body(const std::string& body, std::string_view code, std::string_view field = {});
 
 } // namespace aia::test
