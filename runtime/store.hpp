@@ -65,8 +65,13 @@ public:
 /// Sync mode of the SQLite backend: `normal` survives a killed process, `full` also power loss.
 enum class sqlite_sync : std::uint8_t { normal, full };
 
+/// WAL frames (pages) past which the SQLite backend restarts its write-ahead log even though
+/// that holds commits back for a few milliseconds; bounds the log file (about 130 MiB).
+inline constexpr int sqlite_wal_restart_frames = 131072;
+
 /// Opens (creating if needed) the SQLite store `path` in WAL mode. Throws std::runtime_error
 /// with the reason when the file cannot be opened or initialised.
-[[nodiscard]] std::unique_ptr<store> open_sqlite_store(const std::string& path, sqlite_sync sync);
+[[nodiscard]] std::unique_ptr<store> open_sqlite_store(
+  const std::string& path, sqlite_sync sync, int wal_restart_frames = sqlite_wal_restart_frames);
 
 } // namespace aia::runtime

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <random>
+#include <thread>
 
 using namespace aia::runtime;
 
@@ -109,4 +110,72 @@ TEST_CASE("an older snapshot never replaces a newer one") {
 TEST_CASE("opening a store in a missing directory fails with the reason") {
   CHECK_THROWS_WITH(open_sqlite_store("/nonexistent-dir/x/store.db", sqlite_sync::normal),
                     Catch::Contains("cannot open store"));
+}
+
+namespace {
+
+/// Writes `commits` transactions of 8 events of 4 KiB each for user `user`, from sequence `first`.
+void write_bulk(store& st, const std::string& user, std::uint64_t first, int commits) {
+  std::uint64_t seq = first;
+  for (int c = 0; c < commits; ++c) {
+    std::vector<stored_event> batch;
+    for (int i = 0; i < 8; ++i, ++seq) {
+      auto e = event(user, seq);
+      e.payload.assign(4096, static_cast<std::uint8_t>(seq));
+      batch.push_back(std::move(e));
+    }
+    REQUIRE_FALSE(st.write(batch, {}));
+  }
+}
+
+std::uintmax_t size_or_zero(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+} // namespace
+
+TEST_CASE("the sqlite store checkpoints its WAL while it runs, so the log does not grow forever") {
+  auto dir = temp_dir();
+  auto db = dir / "store.db";
+  auto wal = dir / "store.db-wal";
+  auto st = open_sqlite_store(db.string(), sqlite_sync::normal);
+  write_bulk(*st, "u1", 1, 250);  // ~8 MiB of payload
+  constexpr std::uintmax_t payload = 250 * 8 * 4096;
+
+  // The background checkpointer copies it into the database file, with no further writes.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (size_or_zero(db) < payload && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  CHECK(size_or_zero(db) >= payload);
+  // The pass that copied the pages marks the log complete only after syncing the file.
+  std::this_thread::sleep_for(std::chrono::milliseconds{600});
+
+  // A fully checkpointed WAL is reused from its start: writing as much again does not double it.
+  auto wal_before = size_or_zero(wal);
+  write_bulk(*st, "u2", 1, 250);
+  CHECK(size_or_zero(wal) < wal_before + wal_before / 2);
+  st.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("under writes that never pause, the sqlite store's WAL stays near its restart limit") {
+  auto dir = temp_dir();
+  auto wal = dir / "store.db-wal";
+  constexpr int restart_frames = 2000;  // pages of 1 KiB: the log restarts past ~2 MiB
+  auto st = open_sqlite_store((dir / "store.db").string(), sqlite_sync::normal, restart_frames);
+  std::uintmax_t largest = 0;
+  std::uint64_t seq = 1;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{1500};
+  while (std::chrono::steady_clock::now() < until) {  // 8 MiB or more, with no pause
+    write_bulk(*st, "u1", seq, 10);
+    seq += 80;
+    largest = std::max(largest, size_or_zero(wal));
+  }
+  CHECK(seq * 4096 > 4 * 2000 * 1024);  // wrote at least 4 times the limit
+  CHECK(largest < 3 * restart_frames * 1100);  // frames, their headers and one round of slack
+  st.reset();
+  std::filesystem::remove_all(dir);
 }
