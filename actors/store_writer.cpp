@@ -8,6 +8,9 @@
 
 #include <caf/all.hpp>
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
 
 namespace aia::actors {
@@ -108,16 +111,23 @@ struct writer_loop {
                         std::vector<runtime::snapshot_record>& snaps) { on_write(evs, snaps); };
     auto load = [this](load_atom, const std::string& user) { return on_load(user); };
     auto exit = [this](caf::exit_msg& msg) { on_exit(msg); };
+    using clock = std::chrono::steady_clock;
+    auto last_flush = clock::time_point{};
     while (running) {
       self->receive(write, load, exit);
-      // Take everything already waiting into the same transaction (group commit); the zero
-      // timeout ends the round as soon as no handled message is waiting.
+      // Take everything already waiting into the same transaction (group commit). Under a
+      // steady stream (the last commit ended less than commit_delay ago) the round also waits
+      // up to commit_delay for more writes, so commits are fewer and larger; otherwise the zero
+      // timeout ends it as soon as no message is waiting, so light load is not delayed.
+      auto start = clock::now();
+      auto deadline = start - last_flush < opt.commit_delay ? start + opt.commit_delay : start;
       bool more = true;
       while (running && more && events.size() < opt.group_commit_max) {
-        self->receive(write, load, exit,
-                      caf::after(std::chrono::seconds{0}) >> [&more] { more = false; });
+        auto wait = std::max(deadline - clock::now(), clock::duration::zero());
+        self->receive(write, load, exit, caf::after(wait) >> [&more] { more = false; });
       }
       flush();
+      last_flush = clock::now();
     }
   }
 };
@@ -138,6 +148,7 @@ caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::s
     [&commit_seconds, &commits, &failures](caf::blocking_actor* self,
                                            std::shared_ptr<runtime::store> st,
                                            store_writer_options o) {
+      pthread_setname_np(pthread_self(), "aia.store");  // its own thread (detached actor)
       writer_loop loop{self, std::move(st), o, commit_seconds, commits, failures, {}, {}, {},
                        true};
       loop.run();

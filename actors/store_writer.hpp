@@ -5,6 +5,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace aia::runtime {
@@ -16,6 +17,8 @@ namespace aia::actors {
 /// Settings of the store writer.
 struct store_writer_options {
   std::size_t group_commit_max = 512;  ///< events per transaction at most
+  /// Under a steady stream of writes, how long a transaction waits for more (0 = never).
+  std::chrono::microseconds commit_delay{0};
 };
 
 /// Spawns the store writer on its own thread. It takes every write waiting in its mailbox into

@@ -82,7 +82,8 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
   std::shared_ptr<store> backend = open_sqlite_store(
     path, cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal);
   d.writer = actors::spawn_store_writer(
-    d.sys, backend, {static_cast<std::size_t>(cfg.store.group_commit_max)}, d.metrics);
+    d.sys, backend, {static_cast<std::size_t>(cfg.store.group_commit_max),
+             std::chrono::microseconds{cfg.store.commit_delay_us}}, d.metrics);
 
   std::shared_ptr<const model::state_model> m = model::make_baseline_model(
     {cfg.features.enable_emotional_analysis, cfg.features.enable_cognitive_load_assessment});

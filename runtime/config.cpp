@@ -289,6 +289,8 @@ const std::vector<key_spec>& key_table() {
       choice_key(AIA_CONFIG_FIELD(store.sync), {"normal", "full"}, "SQLite synchronous mode"),
       int_key(AIA_CONFIG_FIELD(store.group_commit_max), 1, 100000,
               "events per store transaction at most"),
+      int_key(AIA_CONFIG_FIELD(store.commit_delay_us), 0, 100000,
+              "microseconds a commit waits for more writes under steady load (0 = never)"),
       text_key(AIA_CONFIG_FIELD(redis_url), false, "Redis URL, reserved for the cluster backend"),
   };
   return table;

@@ -63,6 +63,7 @@ struct node_config {
   struct store_section {
     std::string sync = "normal";          ///< sqlite synchronous mode: normal | full
     int group_commit_max = 512;           ///< events per transaction at most, 1..100000
+    int commit_delay_us = 500;            ///< wait for more writes under load, 0..100000 µs
   } store;
 
   std::string redis_url;                  ///< REDIS_URL; reserved for the cluster backend
