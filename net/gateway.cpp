@@ -12,6 +12,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
+#include <pthread.h>
+
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -126,7 +128,10 @@ std::uint16_t gateway::start() {
   auto port = d.lst->bind(d.ctx.opt.host, d.ctx.opt.port);
   d.lst->run();
   for (int i = 0; i < d.ctx.opt.threads; ++i) {
-    d.threads.emplace_back([&d] { d.ioc.run(); });
+    d.threads.emplace_back([&d] {
+      pthread_setname_np(pthread_self(), "aia.gateway");  // shown by top -H and in /proc
+      d.ioc.run();
+    });
   }
   return port;
 }

@@ -138,6 +138,20 @@ private:
 inline void json_writer::append_string(std::string_view s) {
   out_ += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // The common case, a run of printable ASCII that needs no escape, is copied at once.
+    std::size_t run = i;
+    while (run < s.size()) {
+      auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+        break;
+      }
+      ++run;
+    }
+    out_.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) {
+      break;
+    }
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       append_ascii(s[i++]);
       continue;
