@@ -31,6 +31,7 @@ struct load_settings {
   int connect_parallel = 256; ///< handshakes in progress at most
   double connect_timeout = 10;  ///< seconds per connection attempt
   double drain_timeout = 5;   ///< seconds to wait for answers after the window
+  std::string token;          ///< sent as "Authorization: Bearer <token>" (an admin token)
   bool echo = false;          ///< the target echoes: any message answers the oldest batch
   bool json = false;
 };
@@ -55,7 +56,7 @@ inline constexpr const char* usage =
   "usage: ws_loadgen --port N [--echo] [--json] [--threads N] [--batch B] [--connections C]\n"
   "         (--rate R --duration S | --max --duration S --window W | --hold C [--hold-seconds S])\n"
   "         [--warmup S] [--user-offset N] [--connect-parallel N] [--connect-timeout S]\n"
-  "         [--drain-timeout S] [--host IP] [--path /prefix/]\n";
+  "         [--drain-timeout S] [--host IP] [--path /prefix/] [--token JWT]\n";
 
 /// Reads the command line; nothing (after printing why) if it is not usable.
 inline std::optional<load_settings> parse_settings(int argc, char** argv) {
@@ -63,12 +64,13 @@ inline std::optional<load_settings> parse_settings(int argc, char** argv) {
   options opt{argc, argv};
   opt.allow_only({"port", "host", "path", "rate", "duration", "warmup", "connections", "window",
                   "batch", "threads", "user-offset", "hold", "hold-seconds", "max", "echo",
-                  "json", "connect-parallel", "connect-timeout", "drain-timeout"});
+                  "json", "connect-parallel", "connect-timeout", "drain-timeout", "token"});
   s.port = opt.number<std::uint16_t>("port", 0);
   s.host = opt.get("host", s.host);
   s.echo = opt.has("echo");
   s.path = opt.get("path", s.echo ? "/" : s.path);
   s.json = opt.has("json");
+  s.token = opt.get("token", s.token);
   s.rate = opt.number<double>("rate", 0);
   s.duration = opt.number<double>("duration", s.duration);
   s.warmup = opt.number<double>("warmup", s.warmup);

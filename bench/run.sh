@@ -34,7 +34,7 @@ hold_large=${HOLD_LARGE:-10000}
 # The queue bound is raised so that the closed loop measures capacity, not admission control;
 # sessions must outlive the whole run so that RSS readings see every user.
 read -r -a node_args <<<"${NODE_ARGS:---real_time.max_queue_size=100000 --session.idle_timeout=600 \
---gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn}"
+--gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aia-bench.XXXXXX")
 children=()
@@ -122,7 +122,9 @@ count_loadgen_cpu() { loadgen_cpu=$(calc "$loadgen_cpu + $(json_num loadgen_cpu_
 loadgen() {
   local out=$1
   shift
-  log "ws_loadgen $*"
+  local shown="$*"
+  [[ -z ${node_token:-} ]] || shown=${shown//$node_token/<token>}  # never a token in the log
+  log "ws_loadgen $shown"
   timeout 300 "$bin/ws_loadgen" --json "$@" >"$tmp/lg.txt" || log "ws_loadgen exited with $?"
   grep -v '^{' "$tmp/lg.txt" >&2 || true
   grep '^{' "$tmp/lg.txt" >"$out" || die "ws_loadgen printed no figures"
@@ -133,7 +135,7 @@ loadgen() {
 # sets held_rss (KiB) and held_users.
 hold_rss() {
   local n=$1 port=$2 pid=$3 lg
-  "$bin/ws_loadgen" --port "$port" --hold "$n" --hold-seconds 4 --json \
+  "$bin/ws_loadgen" --port "$port" --token "$node_token" --hold "$n" --hold-seconds 4 --json \
     >"$tmp/hold-$n.txt" 2>"$tmp/hold-$n.err" &
   lg=$!
   children+=("$lg")
@@ -221,10 +223,14 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 start_server "$tmp/node.out" "$bin/aia-node" --port 0 --data-dir "$tmp/data" "${node_args[@]}"
 node_pid=$server_pid
 node_port=$server_port
+# The node needs a token: --dev prints one for role admin, which may use every user's socket.
+node_token=$(awk '/token for admin/ { getline; print; exit }' "$tmp/node.out")
+[[ -n $node_token ]] || die "aia-node printed no admin token (is --dev among NODE_ARGS?)"
 log "aia-node pid $node_pid on port $node_port (${node_args[*]})"
 
 # Warm-up on users of their own, so that threads, arenas and the store exist before RSS is read.
-loadgen "$tmp/warm.json" --port "$node_port" --rate 1000 --duration 2 --connections 50 \
+loadgen "$tmp/warm.json" --port "$node_port" --token "$node_token" --rate 1000 --duration 2 \
+  --connections 50 \
   --user-offset 900000
 sleep 1
 rss0=$(rss_kib "$node_pid")
@@ -241,14 +247,16 @@ log "RSS KiB: idle $rss0, $held1 held $rss1 ($per_user1/user), $held2 held $rss2
 # Lower rates first: where the latency target is met, if not at LAT_RATE.
 for rate in "${lat_sweep[@]}"; do
   wait_idle "$node_pid"
-  loadgen "$tmp/node-sweep-$rate.json" --port "$node_port" --rate "$rate" --duration 8 \
+  loadgen "$tmp/node-sweep-$rate.json" --port "$node_port" --token "$node_token" --rate "$rate" \
+    --duration 8 \
     --warmup 1 --connections "$lat_conns" --batch "$batch"
 done
 
 wait_idle "$node_pid"
 cpu_a=$(cpu_seconds "$node_pid")
 thread_ticks "$node_pid" >"$tmp/threads-a"
-loadgen "$tmp/node-lat.json" --port "$node_port" --rate "$lat_rate" --duration "$lat_seconds" \
+loadgen "$tmp/node-lat.json" --port "$node_port" --token "$node_token" --rate "$lat_rate" \
+  --duration "$lat_seconds" \
   --warmup 2 --connections "$lat_conns" --batch "$batch"
 cpu_b=$(cpu_seconds "$node_pid")
 events_lat=$(( $(json_num batches_sent "$tmp/node-lat.json") * batch ))
@@ -274,7 +282,8 @@ events_max=0
 for ((round = 1; round <= max_rounds; round++)); do
   wait_idle "$node_pid"
   cpu_d=$(cpu_seconds "$node_pid")
-  loadgen "$tmp/node-max-$round.json" --port "$node_port" --max --duration "$max_seconds" \
+  loadgen "$tmp/node-max-$round.json" --port "$node_port" --token "$node_token" --max \
+    --duration "$max_seconds" \
     --warmup 2 --connections "$max_conns" --window "$max_window" --batch "$batch"
   cpu_c=$(cpu_seconds "$node_pid")
   cpu_max_node=$(calc "$cpu_max_node + $cpu_c - $cpu_d" 3)

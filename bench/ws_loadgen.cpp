@@ -125,6 +125,12 @@ private:
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
     auto limit = std::chrono::duration_cast<clock::duration>(seconds_f{d_.cfg.connect_timeout});
     ws_.set_option(websocket::stream_base::timeout{limit, websocket::stream_base::none(), false});
+    if (!d_.cfg.token.empty()) {
+      ws_.set_option(websocket::stream_base::decorator(
+        [auth = "Bearer " + d_.cfg.token](websocket::request_type& req) {
+          req.set(beast::http::field::authorization, auth);
+        }));
+    }
     auto target = d_.cfg.path + (d_.cfg.echo ? std::string{} : user_);
     ws_.async_handshake(d_.cfg.host, target,
                         beast::bind_front_handler(&client::on_handshake, shared_from_this()));

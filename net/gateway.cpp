@@ -97,7 +97,7 @@ private:
 struct gateway::impl {
   impl(gateway_options o, actors::gateway_port& port, runtime::metrics_registry& metrics,
        std::function<bool()> ready)
-    : routes(port, metrics, o.limits, std::move(ready)),
+    : routes(port, metrics, o.limits, std::move(ready), o.access),
       ctx{o, routes, port,
           metrics.get_gauge("websocket_connections_active", "Open WebSocket connections"),
           metrics},

@@ -4,6 +4,7 @@
 
 #include "actors/gateway_port.hpp"
 #include "net/json_codec.hpp"
+#include "net/router.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -30,6 +31,7 @@ struct gateway_options {
   std::size_t ws_max_pending_frames = 4096;     ///< unsent frames before a slow socket is closed
   int ws_max_bad_messages = 20;                 ///< consecutive bad messages before close 1008
   codec_limits limits;
+  access_options access;                        ///< tokens and roles (auth is required)
 };
 
 /// The HTTP/WebSocket server of a node.

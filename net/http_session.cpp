@@ -16,6 +16,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
+namespace {
+
+/// A header field's value as a std::string_view (Beast's string_view is Boost's).
+std::string_view field_of(const http::request<http::string_body>& req, http::field f) {
+  auto v = req[f];
+  return {v.data(), v.size()};
+}
+
+} // namespace
+
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx)
   : stream_(std::move(socket)), ctx_(ctx) {}
 
@@ -72,10 +82,25 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (ctx_.shutting_down) {
       return reply(error_reply(503, {"overloaded", "the node is shutting down", ""}), true);
     }
+    // Browsers cannot set headers on a WebSocket: the token may also come as the subprotocols
+    // "bearer, <token>" (answered with "bearer") or as ?token=<token>.
+    auto token = auth::bearer_token(field_of(req, http::field::authorization));
+    bool as_subprotocol = false;
+    if (!token) {
+      token = auth::subprotocol_token(field_of(req, http::field::sec_websocket_protocol));
+      as_subprotocol = token.has_value();
+    }
+    if (!token) {
+      token = auth::query_token(target);
+    }
+    auto who = ctx_.routes.authorize_socket(token.value_or(std::string_view{}), user);
+    if (auto* refused = std::get_if<http_reply>(&who)) {
+      return reply(std::move(*refused), true);
+    }
     ctx_.routes.count("/ws", http_reply{101, "", "", {}});
     stream_.expires_never();
     std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(user))
-      ->run(parser_->release());
+      ->run(parser_->release(), as_subprotocol);
     return;
   }
   // Count first, then look at the flag: the stopping thread sets the flag, then waits for the
@@ -87,7 +112,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   counted_ = true;
   auto method = std::string{req.method_string()};
-  ctx_.routes.handle(method, target, std::move(req.body()),
+  auto authorization = std::string{field_of(req, http::field::authorization)};
+  ctx_.routes.handle(method, target, authorization, std::move(req.body()),
                      [self = shared_from_this()](http_reply r) {
                        // Routing may answer on an actor thread: back to our strand.
                        boost::asio::post(self->stream_.get_executor(),

@@ -42,6 +42,16 @@ http_reply from_port_error(const actors::port_error& e) {
   return error_reply(e.http_status, {e.code, e.message, ""});
 }
 
+http_reply unauthorized(std::string reason) {
+  auto r = error_reply(401, {"unauthorized", std::move(reason), ""});
+  r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="aia-node")");
+  return r;
+}
+
+http_reply forbidden(std::string reason) {
+  return error_reply(403, {"forbidden", std::move(reason), ""});
+}
+
 } // namespace
 
 std::string ws_user_of(std::string_view target) {
@@ -63,8 +73,29 @@ http_reply error_reply(int status, wire_error e) {
 }
 
 router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
-               codec_limits limits, std::function<bool()> ready)
-  : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)) {}
+               codec_limits limits, std::function<bool()> ready, access_options access)
+  : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)),
+    access_(std::move(access)) {}
+
+access_result router::authenticate(std::string_view token) const {
+  if (token.empty()) {
+    return unauthorized("a bearer token is required (Authorization: Bearer <JWT>)");
+  }
+  auto who = access_.auth->verify(token, now_seconds());
+  if (auto* f = std::get_if<auth::auth_failure>(&who)) {
+    return f->status == 403 ? forbidden(std::move(f->reason)) : unauthorized(std::move(f->reason));
+  }
+  return std::get<auth::principal>(std::move(who));
+}
+
+access_result router::authorize_socket(std::string_view token, std::string_view user) const {
+  auto who = authenticate(token);
+  if (auto* p = std::get_if<auth::principal>(&who);
+      p != nullptr && !auth::allowed(*p, auth::operation::open_socket, user)) {
+    return forbidden("this token may not open another user's socket");
+  }
+  return who;
+}
 
 std::string_view router::route_of(std::string_view target) {
   auto path = strip_query(target);
@@ -104,9 +135,11 @@ void router::count(std::string_view route, const http_reply& reply) {
   }
 }
 
-void router::handle(std::string_view method, std::string_view target, std::string body,
+void router::handle(std::string_view method, std::string_view target,
+                    std::string_view authorization, std::string body,
                     std::function<void(http_reply)> done) {
   auto path = strip_query(target);
+  auto token = auth::bearer_token(authorization).value_or(std::string_view{});
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
     if (method != "GET" && method != "HEAD") {
       return done(method_not_allowed("GET"));
@@ -119,6 +152,15 @@ void router::handle(std::string_view method, std::string_view target, std::strin
       r.status = ok ? 200 : 503;
       r.body = rest_status(ok ? "ready" : "not_ready");
     } else {
+      if (access_.metrics_need_token) {
+        auto who = authenticate(token);
+        if (auto* refused = std::get_if<http_reply>(&who)) {
+          return done(std::move(*refused));
+        }
+        if (!auth::allowed(std::get<auth::principal>(who), auth::operation::read_metrics, "")) {
+          return done(forbidden("metrics are for analyst and admin tokens"));
+        }
+      }
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = metrics_.render();
     }
@@ -128,17 +170,23 @@ void router::handle(std::string_view method, std::string_view target, std::strin
   if (!api_rest(path, rest)) {
     return done(error_reply(404, {"not_found", "no such route", ""}));
   }
+  // Everything under the API base needs a valid token, unknown routes included.
+  auto who = authenticate(token);
+  if (auto* refused = std::get_if<http_reply>(&who)) {
+    return done(std::move(*refused));
+  }
+  const auto& caller = std::get<auth::principal>(who);
   if (rest == interaction_path) {
     if (method != "POST") {
       return done(method_not_allowed("POST"));
     }
-    return post_interaction(std::move(body), std::move(done));
+    return post_interaction(caller, std::move(body), std::move(done));
   }
   if (rest.substr(0, profile_prefix.size()) == profile_prefix) {
     if (method != "GET") {
       return done(method_not_allowed("GET"));
     }
-    return get_profile(std::string{rest.substr(profile_prefix.size())}, std::move(done));
+    return get_profile(caller, std::string{rest.substr(profile_prefix.size())}, std::move(done));
   }
   if (rest.substr(0, ws_prefix.size()) == ws_prefix) {
     if (method != "GET") {
@@ -151,13 +199,17 @@ void router::handle(std::string_view method, std::string_view target, std::strin
   done(error_reply(404, {"not_found", "no such route", ""}));
 }
 
-void router::post_interaction(std::string body, std::function<void(http_reply)> done) {
+void router::post_interaction(const auth::principal& who, std::string body,
+                              std::function<void(http_reply)> done) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
   auto parsed = parse_interaction(body, limits_, now_seconds());
   if (auto* err = std::get_if<wire_error>(&parsed)) {
     return done(error_reply(400, std::move(*err)));
   }
   auto& x = std::get<model::interaction>(parsed);
+  if (!auth::allowed(who, auth::operation::write_interaction, x.user_id)) {
+    return done(forbidden("this token may not write interactions of another user"));
+  }
   actors::interaction_batch b;
   b.user_id = x.user_id;
   b.received_ns = received;
@@ -176,10 +228,14 @@ void router::post_interaction(std::string body, std::function<void(http_reply)> 
   });
 }
 
-void router::get_profile(std::string user, std::function<void(http_reply)> done) {
+void router::get_profile(const auth::principal& who, std::string user,
+                         std::function<void(http_reply)> done) {
   if (!is_valid_user_id(user)) {
     return done(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
                                                    "[A-Za-z0-9._:@-]", "user_id"}));
+  }
+  if (!auth::allowed(who, auth::operation::read_profile, user)) {
+    return done(forbidden("this token may not read another user's profile"));
   }
   port_.profile(std::move(user), [done = std::move(done)](actors::outcome<model::user_profile> out) {
     if (auto* err = std::get_if<actors::port_error>(&out)) {

@@ -3,12 +3,14 @@
 #pragma once
 
 #include "actors/gateway_port.hpp"
+#include "net/auth/authenticator.hpp"
 #include "net/json_codec.hpp"
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace aia::runtime {
@@ -36,15 +38,31 @@ inline constexpr std::string_view api_base = "/api/v1/ml-personalization";
 /// Builds an error reply with PROTOCOL.md's body; 429/503 get a Retry-After header.
 [[nodiscard]] http_reply error_reply(int status, wire_error e);
 
-/// Routes REST requests to the actors through a gateway_port.
+/// How the router checks callers.
+struct access_options {
+  std::shared_ptr<const auth::authenticator> auth;  ///< required
+  bool metrics_need_token = false;                   ///< GET /metrics for analyst and admin only
+};
+
+/// A caller, or the reply that refuses it (401 / 403).
+using access_result = std::variant<auth::principal, http_reply>;
+
+/// Routes REST requests to the actors through a gateway_port. Every route under api_base needs
+/// a bearer token; /healthz and /readyz are open, /metrics as configured.
 class router {
 public:
   router(actors::gateway_port& port, runtime::metrics_registry& metrics, codec_limits limits,
-         std::function<bool()> ready);
+         std::function<bool()> ready, access_options access);
 
-  /// Handles one request; `done` is called exactly once, possibly on another thread.
-  void handle(std::string_view method, std::string_view target, std::string body,
-              std::function<void(http_reply)> done);
+  /// Handles one request; `authorization` is the Authorization header ("" if absent). `done` is
+  /// called exactly once, possibly on another thread.
+  void handle(std::string_view method, std::string_view target, std::string_view authorization,
+              std::string body, std::function<void(http_reply)> done);
+
+  /// The caller of a WebSocket upgrade to `user`'s socket, given the token it offered (empty if
+  /// none), or the refusal.
+  [[nodiscard]] access_result authorize_socket(std::string_view token,
+                                               std::string_view user) const;
 
   /// Counts a reply in http_requests_total and errors_total (call once per reply sent).
   void count(std::string_view route, const http_reply& reply);
@@ -53,13 +71,19 @@ public:
   [[nodiscard]] static std::string_view route_of(std::string_view target);
 
 private:
-  void post_interaction(std::string body, std::function<void(http_reply)> done);
-  void get_profile(std::string user, std::function<void(http_reply)> done);
+  /// The principal of a bearer token (empty = none given), or a 401 / 403 reply.
+  [[nodiscard]] access_result authenticate(std::string_view token) const;
+
+  void post_interaction(const auth::principal& who, std::string body,
+                        std::function<void(http_reply)> done);
+  void get_profile(const auth::principal& who, std::string user,
+                   std::function<void(http_reply)> done);
 
   actors::gateway_port& port_;
   runtime::metrics_registry& metrics_;
   codec_limits limits_;
   std::function<bool()> ready_;
+  access_options access_;
 };
 
 } // namespace aia::net

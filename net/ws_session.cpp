@@ -1,6 +1,7 @@
 // WebSocket session: interaction batches in, acks / state updates / recommendations out.
 #include "net/ws_session.hpp"
 
+#include "net/auth/authenticator.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -37,9 +38,16 @@ ws_session::~ws_session() {
   ctx_.inflight -= pending_batches_;  // answers that will never be written
 }
 
-void ws_session::run(http::request<http::string_body> req) {
+void ws_session::run(http::request<http::string_body> req, bool bearer_subprotocol) {
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  if (bearer_subprotocol) {
+    // The client offered "bearer, <token>": a browser fails the handshake unless the server
+    // selects one of the offered subprotocols.
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, std::string{auth::bearer_subprotocol});
+    }));
+  }
   ws_.read_message_max(ctx_.opt.max_ws_message_bytes);
   ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }

@@ -27,7 +27,9 @@ public:
   ~ws_session() override;
 
   /// Accepts the upgrade request and starts reading.
-  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+  /// `bearer_subprotocol`: the token came as subprotocols "bearer, <token>"; select "bearer".
+  void run(boost::beast::http::request<boost::beast::http::string_body> req,
+           bool bearer_subprotocol);
 
   void on_ack(const actors::batch_ack& ack) override;
   void on_update(const actors::session_update& up, bool with_metrics) override;

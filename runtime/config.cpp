@@ -292,6 +292,20 @@ const std::vector<key_spec>& key_table() {
       int_key(AIA_CONFIG_FIELD(store.commit_delay_us), 0, 100000,
               "microseconds a commit waits for more writes under steady load (0 = never)"),
       text_key(AIA_CONFIG_FIELD(redis_url), false, "Redis URL, reserved for the cluster backend"),
+      text_key(AIA_CONFIG_FIELD(auth.issuer), false, "required token issuer (\"iss\"), empty = any"),
+      text_key(AIA_CONFIG_FIELD(auth.audience), false,
+               "required token audience (in \"aud\"), empty = any"),
+      real_key(AIA_CONFIG_FIELD(auth.leeway), {.lo = 0, .hi = 3600},
+               "seconds of clock skew allowed on exp and nbf"),
+      text_key(AIA_CONFIG_FIELD(auth.role_claim), true, "token claim holding the role"),
+      text_key(AIA_CONFIG_FIELD(auth.hs256_secret_file), false,
+               "file holding the HS256 secret (>= 32 bytes)"),
+      text_key(AIA_CONFIG_FIELD(auth.hs256_kid), true, "kid of the HS256 key"),
+      text_key(AIA_CONFIG_FIELD(auth.pem_keys), false,
+               "RS256/ES256 keys as kid:ALG:/path.pem,..."),
+      text_key(AIA_CONFIG_FIELD(auth.jwks_file), false, "JWKS file of RS256/ES256 public keys"),
+      choice_key(AIA_CONFIG_FIELD(auth.metrics), {"open", "token"},
+                 "GET /metrics open, or for analyst and admin tokens only"),
   };
   return table;
 }

@@ -67,6 +67,20 @@ struct node_config {
   } store;
 
   std::string redis_url;                  ///< REDIS_URL; reserved for the cluster backend
+
+  /// Token verification (see config/aia-node.conf). With no key, the node refuses to start
+  /// unless in development mode.
+  struct auth_section {
+    std::string issuer = "aia-node";
+    std::string audience = "aia-personalization";
+    double leeway = 60;                   ///< seconds, 0..3600
+    std::string role_claim = "role";
+    std::string hs256_secret_file;
+    std::string hs256_kid = "default";
+    std::string pem_keys;                 ///< kid:ALG:/path.pem,...
+    std::string jwks_file;
+    std::string metrics = "open";         ///< open | token
+  } auth;
 };
 
 /// A refused configuration: the key at fault and why.

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <stdexcept>
 #include <pthread.h>
 
 extern char** environ;
@@ -51,7 +52,18 @@ int main(int argc, char** argv) {
   node n{cfg};
   try {
     auto port = n.start();
+    if (cfg.dev) {
+      // Development only: tokens for the README's examples, each on a line of its own.
+      std::cout << "aia-node: development mode: tokens are signed with a random development "
+                   "key; never use --dev / AIA_DEV=1 in production\n";
+      for (const auto& [who, token] : n.dev_tokens()) {
+        std::cout << "aia-node: token for " << who << ", valid 24 h:\n" << token << "\n";
+      }
+    }
     std::cout << "aia-node: listening on http://" << cfg.host << ":" << port << std::endl;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";  // a bad auth.* setting: as any bad config
+    return 2;
   } catch (const std::exception& e) {
     aia::log::error("node.start_failed", {{"reason", std::string{e.what()}}});
     std::cerr << "error: " << e.what() << "\n";

@@ -6,6 +6,7 @@
 #include "runtime/log.hpp"
 
 #include <atomic>
+#include <chrono>
 
 namespace aia::runtime {
 
@@ -20,13 +21,34 @@ net::gateway_options gateway_options_of(const node_config& cfg) {
   o.max_ws_message_bytes = cfg.gateway.max_ws_message_bytes;
   o.idle_timeout = cfg.gateway.idle_timeout;
   o.limits.max_batch = cfg.gateway.max_batch;
+  o.access.metrics_need_token = cfg.auth.metrics == "token";
   return o;
+}
+
+net::auth::auth_settings auth_settings_of(const node_config& cfg) {
+  net::auth::auth_settings s;
+  s.issuer = cfg.auth.issuer;
+  s.audience = cfg.auth.audience;
+  s.leeway_seconds = cfg.auth.leeway;
+  s.role_claim = cfg.auth.role_claim;
+  s.hs256_secret_file = cfg.auth.hs256_secret_file;
+  s.hs256_kid = cfg.auth.hs256_kid;
+  s.pem_keys = cfg.auth.pem_keys;
+  s.jwks_file = cfg.auth.jwks_file;
+  s.dev = cfg.dev;
+  return s;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 } // namespace
 
 struct node::impl {
   node_config cfg;
+  std::shared_ptr<const net::auth::authenticator> auth;
   std::unique_ptr<actor_graph> graph;
   std::unique_ptr<net::gateway> gateway;
   std::atomic<bool> ready{false};
@@ -47,8 +69,12 @@ std::uint16_t node::start() {
               {{"reason", std::string{"the redis backend arrives with the cluster work; "
                                       "using the embedded store"}}});
   }
+  // Keys first: a bad key setting is a configuration error, found before anything starts.
+  d.auth = std::make_shared<const net::auth::authenticator>(auth_settings_of(d.cfg));
   d.graph = std::make_unique<actor_graph>(d.cfg);
-  d.gateway = std::make_unique<net::gateway>(gateway_options_of(d.cfg), d.graph->port(),
+  auto gopt = gateway_options_of(d.cfg);
+  gopt.access.auth = d.auth;
+  d.gateway = std::make_unique<net::gateway>(std::move(gopt), d.graph->port(),
                                              d.graph->metrics(), [&d] { return d.ready.load(); });
   auto port = d.gateway->start();
   d.ready = true;
@@ -56,6 +82,17 @@ std::uint16_t node::start() {
                              {"port", static_cast<std::uint64_t>(port)},
                              {"privacy_level", std::string{to_string(d.cfg.privacy.level)}}});
   return port;
+}
+
+std::vector<std::pair<std::string, std::string>> node::dev_tokens() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (impl_->auth) {
+    for (auto& t : impl_->auth->dev_tokens(now_seconds(), 24 * 3600.0)) {
+      out.emplace_back(t.subject + " (role " + std::string{to_string(t.role)} + ")",
+                       std::move(t.token));
+    }
+  }
+  return out;
 }
 
 void node::shutdown() {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace aia::runtime {
 
@@ -17,11 +19,17 @@ public:
   node& operator=(const node&) = delete;
 
   /// Opens the store, spawns the actors, starts the gateway; returns the bound port. Throws
-  /// std::runtime_error with the reason on failure (store unopenable, port taken, ...).
+  /// std::invalid_argument naming the setting when the auth keys cannot be loaded (a bad
+  /// configuration), std::runtime_error with the reason on other failures (store unopenable,
+  /// port taken, ...).
   std::uint16_t start();
 
   /// Graceful stop: not ready, stop accepting, drain sessions (snapshots), stop actors.
   void shutdown();
+
+  /// In development mode, after start: "<subject> (role <role>)" and a token for it, valid for
+  /// 24 hours, signed with the node's random development key. Empty otherwise.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> dev_tokens() const;
 
 private:
   struct impl;

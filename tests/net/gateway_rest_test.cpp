@@ -3,6 +3,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/tokens.hpp"
 #include "tests/support/wire.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,9 +38,10 @@ double interactions_total(std::uint16_t port) {
 
 TEST_CASE("the spec's curl interaction is accepted with the whole user state") {
   node_process node;
+  // YOUR_JWT_TOKEN of the spec: a token of the demo user, as the development mode prints.
   auto res
       = http_request(node.port(), "POST", interaction_target, std::string{spec_rest_interaction},
-                     {{"Authorization", "Bearer YOUR_JWT_TOKEN"}});
+                     {{"Authorization", "Bearer " + token_for("user123")}});
   REQUIRE(res.status == 200);
   CHECK(res.header("Content-Type").rfind("application/json", 0) == 0);
   auto j = parse(res);
@@ -204,9 +206,9 @@ TEST_CASE("a malformed HTTP request is refused with 400 and the connection close
 TEST_CASE("pipelined requests are answered in order") {
   node_process node;
   http_connection c{node.port()};
-  auto first
-      = c.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                   "GET /api/v1/ml-personalization/profile/ghost HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = c.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /api/v1/ml-personalization/profile/ghost HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: Bearer " + admin_token() + "\r\n\r\n");
   CHECK(first.status == 200);
   CHECK(first.body == R"({"status":"ok"})");
   auto second = c.read_response();

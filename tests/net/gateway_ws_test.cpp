@@ -3,6 +3,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/tokens.hpp"
 #include "tests/support/wire.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -301,17 +302,24 @@ TEST_CASE("a message over the size limit closes the socket with 1009") {
   }
 }
 
-TEST_CASE("the spec's troubleshooting upgrade request gets 101") {
+TEST_CASE("the spec's troubleshooting upgrade request: 401 with the reason, 101 with a token") {
   node_process node;
+  const std::string request = "GET /api/v1/ml-personalization/ws/test HTTP/1.1\r\n"
+                              "Host: localhost:8000\r\n"
+                              "User-Agent: curl/7.88.1\r\n"
+                              "Accept: */*\r\n"
+                              "Connection: Upgrade\r\n"
+                              "Upgrade: websocket\r\n"
+                              "Sec-WebSocket-Key: test\r\n"
+                              "Sec-WebSocket-Version: 13\r\n";
+  // As printed (no token): the answer says what is missing.
+  auto refused = http_connection{node.port()}.send_raw(request + "\r\n");
+  CHECK(refused.status == 401);
+  check_error_body(refused.body, "unauthorized");
+  CHECK_THAT(refused.body, Catch::Contains("bearer token"));
+  // With the header a real client sends.
   http_connection c{node.port()};
-  auto res = c.send_raw("GET /api/v1/ml-personalization/ws/test HTTP/1.1\r\n"
-                        "Host: localhost:8000\r\n"
-                        "User-Agent: curl/7.88.1\r\n"
-                        "Accept: */*\r\n"
-                        "Connection: Upgrade\r\n"
-                        "Upgrade: websocket\r\n"
-                        "Sec-WebSocket-Key: test\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n");
+  auto res = c.send_raw(request + "Authorization: Bearer " + token_for("test") + "\r\n\r\n");
   CHECK(res.status == 101);
   CHECK(res.header("Upgrade") == "websocket");
   CHECK_FALSE(res.header("Sec-WebSocket-Accept").empty());

@@ -2,6 +2,8 @@
 // private io_context, so every one has a timeout.
 #include "tests/support/http_client.hpp"
 
+#include "tests/support/tokens.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -119,8 +121,13 @@ http_response http_connection::request(std::string_view method, std::string_view
   if (!body.empty() && !has_type) {
     req.set(http::field::content_type, "application/json");
   }
+  // The admin token by default; a test's own Authorization replaces it, an empty one removes it.
+  req.set(http::field::authorization, "Bearer " + admin_token());
   for (const auto& [k, v] : headers) {
     req.set(k, v);
+  }
+  if (req[http::field::authorization].empty()) {
+    req.erase(http::field::authorization);
   }
   req.body() = std::move(body);
   req.prepare_payload();

@@ -1,6 +1,8 @@
 // Test harness: fork/exec of aia-node, its listening line, signals, and cleanup.
 #include "tests/support/node_process.hpp"
 
+#include "tests/support/tokens.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -109,6 +111,10 @@ void node_process::start() {
   // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
   std::vector<std::string> args{AIA_NODE_BIN, "--host",     "127.0.0.1",       "--port",
                                 "0",          "--data-dir", data_dir_.string()};
+  if (opt_.trust_test_key) {
+    auto trust = trust_test_key(root_);
+    args.insert(args.end(), trust.begin(), trust.end());
+  }
   args.insert(args.end(), opt_.args.begin(), opt_.args.end());
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -221,6 +227,10 @@ void node_process::kill() {
 void node_process::restart() {
   REQUIRE_FALSE(running());
   start();
+}
+
+std::string node_process::stdout_text() const {
+  return read_file(stdout_path_);
 }
 
 std::string node_process::stderr_text() const {

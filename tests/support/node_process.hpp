@@ -17,6 +17,7 @@ struct node_options {
   std::vector<std::string> args;                        ///< e.g. "--gateway.max_body_bytes=2048"
   std::vector<std::pair<std::string, std::string>> env; ///< extra environment variables
   std::chrono::milliseconds start_timeout{20000};       ///< wait for the listening line
+  bool trust_test_key = true;  ///< trust tests/support/tokens.hpp's key (auth.hs256_secret_file)
 
   /// Options with these extra command-line arguments and nothing else changed.
   static node_options with_args(std::vector<std::string> a) {
@@ -55,6 +56,8 @@ public:
   /// Starts the node again on the same data directory (it must not be running).
   void restart();
 
+  /// Everything the node wrote to stdout so far (the listening line, development tokens).
+  [[nodiscard]] std::string stdout_text() const;
   /// Everything the node wrote to stderr so far (its JSON log), across restarts.
   [[nodiscard]] std::string stderr_text() const;
 

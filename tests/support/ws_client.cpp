@@ -2,6 +2,8 @@
 // condition holds or a deadline passes, with one read always pending while waiting.
 #include "tests/support/ws_client.hpp"
 
+#include "tests/support/tokens.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -133,8 +135,13 @@ ws_client::ws_client(std::uint16_t port, std::string_view target, std::chrono::m
   d.ws.set_option(opt);
   d.ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
     req.set(http::field::user_agent, "aia-test-client");
+    // The admin token by default; a test's own Authorization replaces it, an empty one removes it.
+    req.set(http::field::authorization, "Bearer " + admin_token());
     for (const auto& [k, v] : headers) {
       req.set(k, v);
+    }
+    if (req[http::field::authorization].empty()) {
+      req.erase(http::field::authorization);
     }
   }));
   d.ws.read_message_max(std::uint64_t{64} << 20);
