@@ -31,10 +31,12 @@ max_rounds=${MAX_ROUNDS:-3}
 batch=${BATCH:-1}
 hold_small=${HOLD_SMALL:-1000}
 hold_large=${HOLD_LARGE:-10000}
-# The queue bound is raised so that the closed loop measures capacity, not admission control;
+# The queue bound is raised (and the rate limits lifted: one admin token drives every user) so
+# that the closed loop measures capacity, not admission control;
 # sessions must outlive the whole run so that RSS readings see every user.
 read -r -a node_args <<<"${NODE_ARGS:---real_time.max_queue_size=100000 --session.idle_timeout=600 \
---gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev}"
+--gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev \
+--limits.requests_per_minute=0 --limits.ws_messages_per_minute=0}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aia-bench.XXXXXX")
 children=()

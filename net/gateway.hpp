@@ -30,6 +30,7 @@ struct gateway_options {
   double idle_timeout = 60;                     ///< seconds an idle keep-alive connection lives
   std::size_t ws_max_pending_frames = 4096;     ///< unsent frames before a slow socket is closed
   int ws_max_bad_messages = 20;                 ///< consecutive bad messages before close 1008
+  double ws_messages_per_minute = 1200;         ///< per socket; over it an error frame (0 = none)
   codec_limits limits;
   access_options access;                        ///< tokens and roles (auth is required)
 };

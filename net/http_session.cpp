@@ -27,7 +27,11 @@ std::string_view field_of(const http::request<http::string_body>& req, http::fie
 } // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx)
-  : stream_(std::move(socket)), ctx_(ctx) {}
+  : stream_(std::move(socket)), ctx_(ctx) {
+  boost::system::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  address_ = ec ? std::string{"unknown"} : peer.address().to_string();
+}
 
 void http_session::run() {
   boost::asio::dispatch(stream_.get_executor(),
@@ -93,7 +97,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (!token) {
       token = auth::query_token(target);
     }
-    auto who = ctx_.routes.authorize_socket(token.value_or(std::string_view{}), user);
+    auto who = ctx_.routes.authorize_socket(token.value_or(std::string_view{}), user, address_);
     if (auto* refused = std::get_if<http_reply>(&who)) {
       return reply(std::move(*refused), true);
     }
@@ -113,7 +117,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   counted_ = true;
   auto method = std::string{req.method_string()};
   auto authorization = std::string{field_of(req, http::field::authorization)};
-  ctx_.routes.handle(method, target, authorization, std::move(req.body()),
+  ctx_.routes.handle(method, target, {authorization, address_}, std::move(req.body()),
                      [self = shared_from_this()](http_reply r) {
                        // Routing may answer on an actor thread: back to our strand.
                        boost::asio::post(self->stream_.get_executor(),

@@ -41,6 +41,7 @@ private:
   bool head_ = false;
   bool counted_ = false;  ///< this request is in ctx_.inflight until its reply is written
   std::string route_;
+  std::string address_;   ///< the client's IP address, for per-address limits
 };
 
 } // namespace aia::net

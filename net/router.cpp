@@ -3,7 +3,9 @@
 
 #include "runtime/metrics.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace aia::net {
 
@@ -52,6 +54,18 @@ http_reply forbidden(std::string reason) {
   return error_reply(403, {"forbidden", std::move(reason), ""});
 }
 
+http_reply rate_limited(double wait_seconds, std::string_view who) {
+  auto seconds = std::max(1.0, std::ceil(wait_seconds));
+  auto r = error_reply(429, {"rate_limited", "too many requests " + std::string{who}
+                                               + "; retry after the Retry-After seconds", ""});
+  for (auto& [k, v] : r.headers) {
+    if (k == "Retry-After") {
+      v = std::to_string(static_cast<long long>(seconds));
+    }
+  }
+  return r;
+}
+
 } // namespace
 
 std::string ws_user_of(std::string_view target) {
@@ -75,21 +89,31 @@ http_reply error_reply(int status, wire_error e) {
 router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
                codec_limits limits, std::function<bool()> ready, access_options access)
   : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)),
-    access_(std::move(access)) {}
+    access_(std::move(access)), per_subject_(access_.requests_per_minute),
+    per_address_(access_.ip_requests_per_minute) {}
 
-access_result router::authenticate(std::string_view token) const {
-  if (token.empty()) {
-    return unauthorized("a bearer token is required (Authorization: Bearer <JWT>)");
-  }
-  auto who = access_.auth->verify(token, now_seconds());
+access_result router::authenticate(std::string_view token, std::string_view address) {
+  auto now = now_seconds();
+  std::variant<auth::principal, auth::auth_failure> who =
+    token.empty() ? auth::auth_failure{401, "a bearer token is required (Authorization: Bearer "
+                                            "<JWT>)"}
+                  : access_.auth->verify(token, now);
   if (auto* f = std::get_if<auth::auth_failure>(&who)) {
+    if (auto wait = per_address_.take(address, now); wait > 0) {
+      return rate_limited(wait, "without a valid token from this address");
+    }
     return f->status == 403 ? forbidden(std::move(f->reason)) : unauthorized(std::move(f->reason));
   }
-  return std::get<auth::principal>(std::move(who));
+  auto& p = std::get<auth::principal>(who);
+  if (auto wait = per_subject_.take(p.subject, now); wait > 0) {
+    return rate_limited(wait, "for this token's subject");
+  }
+  return std::move(p);
 }
 
-access_result router::authorize_socket(std::string_view token, std::string_view user) const {
-  auto who = authenticate(token);
+access_result router::authorize_socket(std::string_view token, std::string_view user,
+                                       std::string_view address) {
+  auto who = authenticate(token, address);
   if (auto* p = std::get_if<auth::principal>(&who);
       p != nullptr && !auth::allowed(*p, auth::operation::open_socket, user)) {
     return forbidden("this token may not open another user's socket");
@@ -135,11 +159,10 @@ void router::count(std::string_view route, const http_reply& reply) {
   }
 }
 
-void router::handle(std::string_view method, std::string_view target,
-                    std::string_view authorization, std::string body,
-                    std::function<void(http_reply)> done) {
+void router::handle(std::string_view method, std::string_view target, caller_info from,
+                    std::string body, std::function<void(http_reply)> done) {
   auto path = strip_query(target);
-  auto token = auth::bearer_token(authorization).value_or(std::string_view{});
+  auto token = auth::bearer_token(from.authorization).value_or(std::string_view{});
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
     if (method != "GET" && method != "HEAD") {
       return done(method_not_allowed("GET"));
@@ -153,7 +176,7 @@ void router::handle(std::string_view method, std::string_view target,
       r.body = rest_status(ok ? "ready" : "not_ready");
     } else {
       if (access_.metrics_need_token) {
-        auto who = authenticate(token);
+        auto who = authenticate(token, from.address);
         if (auto* refused = std::get_if<http_reply>(&who)) {
           return done(std::move(*refused));
         }
@@ -171,7 +194,7 @@ void router::handle(std::string_view method, std::string_view target,
     return done(error_reply(404, {"not_found", "no such route", ""}));
   }
   // Everything under the API base needs a valid token, unknown routes included.
-  auto who = authenticate(token);
+  auto who = authenticate(token, from.address);
   if (auto* refused = std::get_if<http_reply>(&who)) {
     return done(std::move(*refused));
   }

@@ -4,6 +4,7 @@
 
 #include "actors/gateway_port.hpp"
 #include "net/auth/authenticator.hpp"
+#include "net/auth/rate_limiter.hpp"
 #include "net/json_codec.hpp"
 
 #include <functional>
@@ -42,6 +43,8 @@ inline constexpr std::string_view api_base = "/api/v1/ml-personalization";
 struct access_options {
   std::shared_ptr<const auth::authenticator> auth;  ///< required
   bool metrics_need_token = false;                   ///< GET /metrics for analyst and admin only
+  double requests_per_minute = 100;    ///< per token subject (0 = no limit)
+  double ip_requests_per_minute = 100; ///< per client address, requests without a valid token
 };
 
 /// A caller, or the reply that refuses it (401 / 403).
@@ -54,15 +57,20 @@ public:
   router(actors::gateway_port& port, runtime::metrics_registry& metrics, codec_limits limits,
          std::function<bool()> ready, access_options access);
 
-  /// Handles one request; `authorization` is the Authorization header ("" if absent). `done` is
-  /// called exactly once, possibly on another thread.
-  void handle(std::string_view method, std::string_view target, std::string_view authorization,
+  /// Who sent a request: its Authorization header ("" if absent) and the client's address.
+  struct caller_info {
+    std::string_view authorization;
+    std::string_view address;
+  };
+
+  /// Handles one request. `done` is called exactly once, possibly on another thread.
+  void handle(std::string_view method, std::string_view target, caller_info from,
               std::string body, std::function<void(http_reply)> done);
 
   /// The caller of a WebSocket upgrade to `user`'s socket, given the token it offered (empty if
-  /// none), or the refusal.
-  [[nodiscard]] access_result authorize_socket(std::string_view token,
-                                               std::string_view user) const;
+  /// none) and its address, or the refusal (401, 403, 429).
+  [[nodiscard]] access_result authorize_socket(std::string_view token, std::string_view user,
+                                               std::string_view address);
 
   /// Counts a reply in http_requests_total and errors_total (call once per reply sent).
   void count(std::string_view route, const http_reply& reply);
@@ -71,8 +79,9 @@ public:
   [[nodiscard]] static std::string_view route_of(std::string_view target);
 
 private:
-  /// The principal of a bearer token (empty = none given), or a 401 / 403 reply.
-  [[nodiscard]] access_result authenticate(std::string_view token) const;
+  /// The principal of a bearer token (empty = none given), or a 401 / 403 / 429 reply: a
+  /// refused token counts against the address's limit, a valid one against its subject's.
+  [[nodiscard]] access_result authenticate(std::string_view token, std::string_view address);
 
   void post_interaction(const auth::principal& who, std::string body,
                         std::function<void(http_reply)> done);
@@ -84,6 +93,8 @@ private:
   codec_limits limits_;
   std::function<bool()> ready_;
   access_options access_;
+  auth::rate_limiter per_subject_;
+  auth::rate_limiter per_address_;
 };
 
 } // namespace aia::net

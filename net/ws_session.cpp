@@ -29,7 +29,11 @@ double now_seconds() {
 
 ws_session::ws_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx,
                        std::string user)
-  : ws_(std::move(socket)), ctx_(ctx), user_(std::move(user)) {}
+  : ws_(std::move(socket)), ctx_(ctx), user_(std::move(user)) {
+  if (ctx_.opt.ws_messages_per_minute > 0) {
+    rate_.emplace(ctx_.opt.ws_messages_per_minute, now_seconds());
+  }
+}
 
 ws_session::~ws_session() {
   if (counted_) {
@@ -95,6 +99,19 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
 
 void ws_session::handle_message(std::string_view text) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (rate_) {
+    if (auto wait = rate_->take(now_seconds()); wait > 0) {
+      // Refused unread; counted with the bad messages, so one that keeps on is closed (1008).
+      ++bad_in_a_row_;
+      ctx_.metrics.get_counter("errors_total", "Requests refused, by reason",
+                               {{"reason", "rate_limited"}})
+        .inc();
+      return send({ws_error({"rate_limited", "over " + std::to_string(static_cast<long long>(
+                                               ctx_.opt.ws_messages_per_minute))
+                                               + " messages a minute; this one was dropped",
+                             ""})});
+    }
+  }
   auto parsed = parse_ws_message(text, user_, ctx_.opt.limits, now_seconds());
   if (auto* err = std::get_if<wire_error>(&parsed)) {
     ++bad_in_a_row_;

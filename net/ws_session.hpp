@@ -2,6 +2,7 @@
 #pragma once
 
 #include "actors/gateway_port.hpp"
+#include "net/auth/rate_limiter.hpp"
 #include "net/detail/context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,9 +13,10 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <deque>
-#include <vector>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace aia::net {
 
@@ -60,7 +62,8 @@ private:
   std::unique_ptr<actors::connection> conn_;
   std::deque<frame> queue_;
   std::int64_t pending_batches_ = 0;  ///< submitted, answer not yet written (in ctx_.inflight)
-  int bad_in_a_row_ = 0;
+  int bad_in_a_row_ = 0;  ///< refused messages in a row (bad or over the rate): 1008 at the limit
+  std::optional<auth::token_bucket> rate_;  ///< the socket's message rate, if limited
   bool closing_ = false;
   boost::beast::websocket::close_reason close_reason_;
   bool counted_ = false;

@@ -70,6 +70,13 @@ struct node_config {
 
   std::string redis_url;                  ///< REDIS_URL; reserved for the cluster backend
 
+  /// Request rate limits (token buckets; a burst of the per-minute figure, then a steady rate).
+  struct limits_section {
+    double requests_per_minute = 100;     ///< REST, per token subject (the spec's 100/min)
+    double ip_requests_per_minute = 100;  ///< per client address, requests without a valid token
+    double ws_messages_per_minute = 1200; ///< per WebSocket, interaction batches and pings
+  } limits;
+
   /// Token verification (see config/aia-node.conf). With no key, the node refuses to start
   /// unless in development mode.
   struct auth_section {

@@ -22,6 +22,9 @@ net::gateway_options gateway_options_of(const node_config& cfg) {
   o.idle_timeout = cfg.gateway.idle_timeout;
   o.limits.max_batch = cfg.gateway.max_batch;
   o.access.metrics_need_token = cfg.auth.metrics == "token";
+  o.access.requests_per_minute = cfg.limits.requests_per_minute;
+  o.access.ip_requests_per_minute = cfg.limits.ip_requests_per_minute;
+  o.ws_messages_per_minute = cfg.limits.ws_messages_per_minute;
   return o;
 }
 

@@ -115,6 +115,9 @@ void node_process::start() {
     auto trust = trust_test_key(root_);
     args.insert(args.end(), trust.begin(), trust.end());
   }
+  // Tests send many requests with one token: no per-subject limits unless a test sets them
+  // (its own arguments come later and win). The per-address limit on refused tokens stays.
+  args.insert(args.end(), {"--limits.requests_per_minute=0", "--limits.ws_messages_per_minute=0"});
   args.insert(args.end(), opt_.args.begin(), opt_.args.end());
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
