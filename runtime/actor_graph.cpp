@@ -7,13 +7,16 @@
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
 #include "model/state_model.hpp"
+#include "privacy/sealing.hpp"
 #include "runtime/log.hpp"
 #include "runtime/type_ids.hpp"
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace aia::runtime {
@@ -57,6 +60,46 @@ actors::session_options session_options_of(const node_config& cfg) {
   return o;
 }
 
+const char* to_string(privacy::key_ring::change c) {
+  switch (c) {
+    case privacy::key_ring::change::created:
+      return "created";
+    case privacy::key_ring::change::rotated:
+      return "rotated";
+    case privacy::key_ring::change::none:
+      break;
+  }
+  return "none";
+}
+
+/// Opens the key ring that seals the store `db` (creating or rotating it as due). Throws with
+/// the reason, which never holds a key.
+std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
+                                                   const std::filesystem::path& db) {
+  std::filesystem::path file = cfg.store.keyring_file.empty()
+                                 ? std::filesystem::path{cfg.data_dir} / "keyring"
+                                 : std::filesystem::path{cfg.store.keyring_file};
+  // A fresh ring cannot open what an earlier one sealed: refuse rather than start with a store
+  // whose every user fails to load (a wrong keyring_file, a ring not restored from backup).
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec) && std::filesystem::exists(db, ec)) {
+    throw std::runtime_error("key ring " + file.string() + " is missing but the store "
+                             + db.string() + " exists: restore the key ring (the stored data "
+                             + "cannot be read without it) or move the store away");
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  auto opened = privacy::key_ring::open_or_create(file, cfg.store.key_rotation_days,
+                                                  static_cast<std::int64_t>(now));
+  log::info("keyring.opened",
+            {{"file", file.string()},
+             {"keys", static_cast<std::uint64_t>(opened.ring.describe().size())},
+             {"sealing_version", opened.ring.newest().version},
+             {"change", to_string(opened.what)}});
+  return std::make_shared<const privacy::sealer>(std::move(opened.ring));
+}
+
 } // namespace
 
 struct actor_graph::impl {
@@ -78,9 +121,10 @@ struct actor_graph::impl {
 actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(cfg)) {
   auto& d = *impl_;
   std::filesystem::create_directories(cfg.data_dir);
-  auto path = (std::filesystem::path{cfg.data_dir} / "aia.db").string();
+  auto path = std::filesystem::path{cfg.data_dir} / "aia.db";
   std::shared_ptr<store> backend = open_sqlite_store(
-    path, cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal);
+    path.string(), cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal,
+    open_sealer(cfg, path));
   d.writer = actors::spawn_store_writer(
     d.sys, backend, {static_cast<std::size_t>(cfg.store.group_commit_max),
              std::chrono::microseconds{cfg.store.commit_delay_us}}, d.metrics);

@@ -1,11 +1,21 @@
-// The embedded store backend: SQLite in WAL mode, one file under the data directory.
+// The embedded store backend: SQLite in WAL mode, one file under the data directory; values
+// sealed with privacy::sealer.
 #include "runtime/store.hpp"
 
+#include "privacy/sealing.hpp"
+#include "runtime/log.hpp"
+
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <ctime>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -32,6 +42,7 @@ public:
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
   }
   void bind(int i, std::uint64_t x) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(x)); }
+  void bind(int i, std::int64_t x) { sqlite3_bind_int64(stmt_, i, x); }
   void bind(int i, double x) { sqlite3_bind_double(stmt_, i, x); }
   void bind(int i, const std::vector<std::uint8_t>& b) {
     sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
@@ -80,6 +91,57 @@ CREATE TABLE IF NOT EXISTS snapshots (
   updated_at REAL NOT NULL
 ) WITHOUT ROWID;
 )sql";
+
+/// A sealed column: its purpose (bound into every seal) and how aia-keys reencrypt walks it, in
+/// key order after (?1, ?2), ?3 rows at a time.
+struct sealed_column {
+  std::string_view purpose;
+  const char* select_after;
+  const char* update;
+};
+
+constexpr sealed_column event_payloads{
+  "events.payload",
+  "SELECT user_id, seq, payload FROM events WHERE (user_id, seq) > (?1, ?2) "
+  "ORDER BY user_id, seq LIMIT ?3",
+  "UPDATE events SET payload = ?3 WHERE user_id = ?1 AND seq = ?2"};
+constexpr sealed_column snapshot_data{
+  "snapshots.data",
+  "SELECT user_id, seq, data FROM snapshots WHERE (user_id, seq) > (?1, ?2) "
+  "ORDER BY user_id, seq LIMIT ?3",
+  "UPDATE snapshots SET data = ?3 WHERE user_id = ?1 AND seq = ?2"};
+
+/// One sealed value as aia-keys reencrypt reads it.
+struct stored_value {
+  std::string user_id;
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> value;
+};
+
+/// An exclusive flock on `<path>.lock` for the store's life: a second process opening the same
+/// store (a node, aia-keys reencrypt) fails at once instead of mixing its writes in.
+class store_lock {
+public:
+  explicit store_lock(const std::string& path) {
+    auto lock_path = path + ".lock";
+    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      throw std::runtime_error("cannot open store " + path + ": " + std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      std::string reason = errno == EWOULDBLOCK ? "in use by another process (a running node?)"
+                                                : std::strerror(errno);
+      ::close(fd_);
+      throw std::runtime_error("cannot open store " + path + ": " + reason);
+    }
+  }
+  store_lock(const store_lock&) = delete;
+  store_lock& operator=(const store_lock&) = delete;
+  ~store_lock() { ::close(fd_); }  // closing releases the lock
+
+private:
+  int fd_ = -1;
+};
 
 /// Checkpoints the WAL into the database file from its own connection and thread, so the
 /// writer never stalls on a checkpoint (with synchronous=NORMAL the checkpoint is where SQLite
@@ -146,8 +208,12 @@ private:
 
 class sqlite_store final : public store {
 public:
-  sqlite_store(const std::string& path, sqlite_sync sync, int wal_restart_frames)
-    : wal_restart_frames_{wal_restart_frames} {
+  sqlite_store(const std::string& path, sqlite_sync sync,
+               std::shared_ptr<const privacy::sealer> sealer, int wal_restart_frames)
+    : lock_{path}, sealer_{std::move(sealer)}, wal_restart_frames_{wal_restart_frames} {
+    if (!sealer_) {
+      throw std::invalid_argument("open_sqlite_store: no sealer");
+    }
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                                 | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -198,28 +264,12 @@ public:
     if (auto err = exec_checked("BEGIN IMMEDIATE")) {
       return err;
     }
-    for (const auto& e : events) {
-      auto& st = *insert_event_;
-      st.bind(1, e.user_id);
-      st.bind(2, e.seq);
-      st.bind(3, e.client_id);
-      st.bind(4, e.client_seq);
-      st.bind(5, e.timestamp);
-      st.bind(6, e.stored_at);
-      st.bind(7, e.payload);
-      if (auto err = finish(st)) {
+    try {
+      if (auto err = insert_all(events, snapshots)) {
         return rollback(*err);
       }
-    }
-    for (const auto& s : snapshots) {
-      auto& st = *upsert_snapshot_;
-      st.bind(1, s.user_id);
-      st.bind(2, s.seq);
-      st.bind(3, s.data);
-      st.bind(4, s.updated_at);
-      if (auto err = finish(st)) {
-        return rollback(*err);
-      }
+    } catch (const std::exception& e) {
+      return rollback(store_error{std::string{"sealing failed: "} + e.what()});  // no data in it
     }
     if (auto err = exec_checked("COMMIT")) {
       return rollback(*err);
@@ -243,8 +293,10 @@ public:
       auto& st = *select_snapshot_;
       st.bind(1, user_id);
       if (st.step() == SQLITE_ROW) {
-        out.snapshot = snapshot_record{user_id, st.u64(0), st.blob(1), st.real(2)};
-        after = out.snapshot->seq;
+        auto seq = st.u64(0);
+        out.snapshot = snapshot_record{user_id, seq, unseal(out, snapshot_data, user_id, seq,
+                                                            st.blob(1)), st.real(2)};
+        after = seq;
       }
       st.reset();
     }
@@ -252,9 +304,10 @@ public:
     st.bind(1, user_id);
     st.bind(2, after);
     while (st.step() == SQLITE_ROW) {
-      out.events.push_back(
-        stored_event{user_id, st.u64(0), st.text(1), st.u64(2), st.real(3), st.real(4),
-                     st.blob(5)});
+      auto seq = st.u64(0);
+      out.events.push_back(stored_event{user_id, seq, st.text(1), st.u64(2), st.real(3),
+                                        st.real(4),
+                                        unseal(out, event_payloads, user_id, seq, st.blob(5))});
     }
     st.reset();
     return out;
@@ -269,7 +322,123 @@ public:
 
   const char* backend() const noexcept override { return "sqlite"; }
 
+  /// Seals again every value of both columns that is not under the newest key.
+  reseal_counts reseal(std::size_t batch) {
+    reseal_counts counts;
+    counts.events = reseal_column(event_payloads, batch, counts);
+    counts.snapshots = reseal_column(snapshot_data, batch, counts);
+    return counts;
+  }
+
 private:
+  /// Seals and inserts the values of one write (inside its transaction).
+  std::optional<store_error> insert_all(const std::vector<stored_event>& events,
+                                        const std::vector<snapshot_record>& snapshots) {
+    for (const auto& e : events) {
+      auto sealed = sealer_->seal(event_payloads.purpose, e.user_id, e.payload);
+      auto& st = *insert_event_;
+      st.bind(1, e.user_id);
+      st.bind(2, e.seq);
+      st.bind(3, e.client_id);
+      st.bind(4, e.client_seq);
+      st.bind(5, e.timestamp);
+      st.bind(6, e.stored_at);
+      st.bind(7, sealed);
+      if (auto err = finish(st)) {
+        return err;
+      }
+    }
+    for (const auto& s : snapshots) {
+      auto sealed = sealer_->seal(snapshot_data.purpose, s.user_id, s.data);
+      auto& st = *upsert_snapshot_;
+      st.bind(1, s.user_id);
+      st.bind(2, s.seq);
+      st.bind(3, sealed);
+      st.bind(4, s.updated_at);
+      if (auto err = finish(st)) {
+        return err;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// Opens one stored value. On failure it logs, marks `out` unreadable and gives no bytes: a
+  /// tampered value is reported, never used.
+  std::vector<std::uint8_t> unseal(user_history& out, const sealed_column& column,
+                                   const std::string& user_id, std::uint64_t seq,
+                                   const std::vector<std::uint8_t>& sealed) {
+    auto opened = sealer_->open(column.purpose, user_id, sealed);
+    if (auto* plain = std::get_if<std::vector<std::uint8_t>>(&opened)) {
+      return std::move(*plain);
+    }
+    const char* code = privacy::to_string(std::get<privacy::sealing_errc>(opened));
+    // Neither the value nor the user id is logged (ids may be e-mail addresses); `aia-keys
+    // reencrypt` lists the rows that do not open, with their user ids, to the operator.
+    log::error("store.value_unreadable",
+               {{"column", column.purpose}, {"seq", seq}, {"errc", code}});
+    if (!out.unreadable) {
+      out.unreadable = store_error{std::string{column.purpose} + " of seq " + std::to_string(seq)
+                                   + " does not open: " + code};
+    }
+    return {};
+  }
+
+  /// Reseals one column in key order, `batch` rows per transaction; returns how many it did.
+  std::uint64_t reseal_column(const sealed_column& column, std::size_t batch,
+                              reseal_counts& counts) {
+    statement select{db_, column.select_after};
+    statement update{db_, column.update};
+    std::uint64_t resealed = 0;
+    std::string user_id;
+    std::int64_t seq = -1;  // before every row, including ("", 0)
+    while (true) {
+      select.bind(1, user_id);
+      select.bind(2, seq);
+      select.bind(3, static_cast<std::uint64_t>(batch));
+      std::vector<stored_value> rows;
+      while (select.step() == SQLITE_ROW) {
+        rows.push_back({select.text(0), select.u64(1), select.blob(2)});
+      }
+      select.reset();
+      if (rows.empty()) {
+        return resealed;
+      }
+      exec("BEGIN IMMEDIATE");  // an error throws; closing the store then rolls back
+      for (const auto& row : rows) {
+        resealed += reseal_row(column, row, update, counts);
+      }
+      exec("COMMIT");
+      user_id = rows.back().user_id;
+      seq = static_cast<std::int64_t>(rows.back().seq);
+    }
+  }
+
+  /// Reseals one value if it opens and is not under the newest key; 1 if it did, else 0.
+  int reseal_row(const sealed_column& column, const stored_value& row, statement& update,
+                 reseal_counts& counts) {
+    if (privacy::sealer::key_version(row.value) == sealer_->sealing_version()) {
+      ++counts.current;
+      return 0;
+    }
+    auto opened = sealer_->open(column.purpose, row.user_id, row.value);
+    if (auto* code = std::get_if<privacy::sealing_errc>(&opened)) {
+      if (++counts.unreadable <= 100) {
+        counts.unreadable_rows.push_back(std::string{column.purpose} + " user " + row.user_id
+                                         + " seq " + std::to_string(row.seq) + ": "
+                                         + privacy::to_string(*code));
+      }
+      return 0;
+    }
+    auto sealed = sealer_->seal(column.purpose, row.user_id, std::get<0>(opened));
+    update.bind(1, row.user_id);
+    update.bind(2, row.seq);
+    update.bind(3, sealed);
+    if (auto err = finish(update)) {
+      throw std::runtime_error("reseal " + std::string{column.purpose} + ": " + err->message);
+    }
+    return 1;
+  }
+
   static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
     static_cast<sqlite_store*>(self)->wal_frames_ = frames;
     return SQLITE_OK;
@@ -306,6 +475,8 @@ private:
     return err;
   }
 
+  store_lock lock_;  ///< first: released last, after the database is closed
+  std::shared_ptr<const privacy::sealer> sealer_;
   int wal_restart_frames_;
   int wal_frames_ = 0;  ///< frames in the WAL after the last commit (from the WAL hook)
   sqlite3* db_ = nullptr;
@@ -320,8 +491,24 @@ private:
 } // namespace
 
 std::unique_ptr<store> open_sqlite_store(const std::string& path, sqlite_sync sync,
+                                         std::shared_ptr<const privacy::sealer> sealer,
                                          int wal_restart_frames) {
-  return std::make_unique<sqlite_store>(path, sync, wal_restart_frames);
+  return std::make_unique<sqlite_store>(path, sync, std::move(sealer), wal_restart_frames);
+}
+
+std::unique_ptr<store> open_sqlite_store(const std::string& path, sqlite_sync sync,
+                                         int wal_restart_frames) {
+  // One key for the process, so that tests can close and reopen a store.
+  static const auto process_sealer = std::make_shared<const privacy::sealer>(
+    privacy::key_ring::ephemeral(static_cast<std::int64_t>(std::time(nullptr))));
+  return open_sqlite_store(path, sync, process_sealer, wal_restart_frames);
+}
+
+reseal_counts reseal_sqlite_store(const std::string& path,
+                                  std::shared_ptr<const privacy::sealer> sealer,
+                                  std::size_t batch) {
+  sqlite_store st{path, sqlite_sync::full, std::move(sealer), sqlite_wal_restart_frames};
+  return st.reseal(batch);
 }
 
 } // namespace aia::runtime

@@ -1,5 +1,11 @@
 // The store contract: a per-user event log and session snapshots. Backends: SQLite (embedded
 // default, runtime/sqlite_store) and Redis (cluster issue). All calls block: use from one thread.
+//
+// Encryption at rest: a backend seals every user-data value it writes (event payloads, snapshot
+// data, later consent records) with privacy::sealer, bound to the user id and the column. The
+// index columns stay in clear: user ids, sequence numbers, client ids and timestamps. User ids
+// are meant to be pseudonymous ids the application gives the node, not names or e-mail
+// addresses; they are never logged either way.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +13,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace aia::privacy {
+class sealer;
+} // namespace aia::privacy
 
 namespace aia::runtime {
 
@@ -29,15 +39,20 @@ struct snapshot_record {
   double updated_at = 0;
 };
 
+/// A failed store operation.
+struct store_error {
+  std::string message;
+};
+
 /// What a session needs to rehydrate: its newest snapshot and the events after it.
 struct user_history {
   std::optional<snapshot_record> snapshot;
   std::vector<stored_event> events;
-};
-
-/// A failed store operation.
-struct store_error {
-  std::string message;
+  /// Set if a stored value failed to open (tampered, or sealed under a key the ring lacks); the
+  /// backend has logged it. The value's record stays in the history with empty bytes, which no
+  /// decoder accepts, so a caller that misses this field still fails instead of skipping data.
+  /// Never rehydrate from a history with this set.
+  std::optional<store_error> unreadable;
 };
 
 /// The store interface. Implementations are used from one thread at a time.
@@ -69,9 +84,36 @@ enum class sqlite_sync : std::uint8_t { normal, full };
 /// that holds commits back for a few milliseconds; bounds the log file (about 130 MiB).
 inline constexpr int sqlite_wal_restart_frames = 131072;
 
-/// Opens (creating if needed) the SQLite store `path` in WAL mode. Throws std::runtime_error
-/// with the reason when the file cannot be opened or initialised.
+/// Opens (creating if needed) the SQLite store `path` in WAL mode, sealing values with `sealer`.
+/// The store holds an exclusive lock on `<path>.lock` while open: one process at a time (a
+/// second node on the same data directory, or aia-keys reencrypt while the node runs, is
+/// refused). Throws std::runtime_error with the reason when the file cannot be opened, is in
+/// use, or cannot be initialised.
+[[nodiscard]] std::unique_ptr<store>
+open_sqlite_store(const std::string& path, sqlite_sync sync,
+                  std::shared_ptr<const privacy::sealer> sealer,
+                  int wal_restart_frames = sqlite_wal_restart_frames);
+
+/// As above, sealing under one random key kept in memory for the life of this process (tests):
+/// what it writes cannot be read by any other process. The node never uses this.
 [[nodiscard]] std::unique_ptr<store> open_sqlite_store(
   const std::string& path, sqlite_sync sync, int wal_restart_frames = sqlite_wal_restart_frames);
+
+/// What reseal_sqlite_store did.
+struct reseal_counts {
+  std::uint64_t events = 0;      ///< event payloads sealed again under the newest key
+  std::uint64_t snapshots = 0;   ///< snapshots sealed again under the newest key
+  std::uint64_t current = 0;     ///< values already under the newest key, left alone
+  std::uint64_t unreadable = 0;  ///< values that failed to open, left as they are
+  std::vector<std::string> unreadable_rows;  ///< the first 100 of those: column, user, seq, code
+};
+
+/// Seals every value of the SQLite store `path` that is not under the sealer's newest key again
+/// under it, `batch` rows per transaction; what is done stays done if it stops half-way. Run it
+/// while the node is stopped (the store lock refuses otherwise). Throws std::runtime_error as
+/// open_sqlite_store does, or if a write fails.
+[[nodiscard]] reseal_counts reseal_sqlite_store(const std::string& path,
+                                                std::shared_ptr<const privacy::sealer> sealer,
+                                                std::size_t batch = 1000);
 
 } // namespace aia::runtime

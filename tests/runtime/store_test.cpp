@@ -112,6 +112,17 @@ TEST_CASE("opening a store in a missing directory fails with the reason") {
                     Catch::Contains("cannot open store"));
 }
 
+TEST_CASE("opening a sqlite store that is already open fails with the reason") {
+  auto dir = temp_dir();
+  auto path = (dir / "store.db").string();
+  {
+    auto first = open_sqlite_store(path, sqlite_sync::normal);
+    CHECK_THROWS_WITH(open_sqlite_store(path, sqlite_sync::normal), Catch::Contains("in use"));
+  }
+  CHECK_NOTHROW(open_sqlite_store(path, sqlite_sync::normal));  // closing released it
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 
 /// Writes `commits` transactions of 8 events of 4 KiB each for user `user`, from sequence `first`.
