@@ -34,7 +34,11 @@ std::vector<std::uint8_t> encode_interaction(const interaction& x, bool keep_ele
 
 std::optional<interaction> decode_interaction(const std::uint8_t* data, std::size_t size) {
   try {
-    auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size);
+    // Limits before any allocation: msgpack reserves room for every element a header claims,
+    // so 5 bytes could ask for 128 GiB (found by tests/fuzz). An interaction is an array of 13
+    // scalars with no maps; strings and binaries stay under 1 MiB; nesting 2 at most.
+    auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size, nullptr, nullptr,
+                              msgpack::unpack_limit(13, 0, 1 << 20, 1 << 20, 0, 2));
     const auto& o = oh.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 13
         || o.via.array.ptr[0].as<int>() != codec_version) {

@@ -52,3 +52,12 @@ TEST_CASE("malformed and truncated bytes are refused") {
   std::vector<std::uint8_t> junk{0x93, 0x01, 0x02, 0x03};
   CHECK_FALSE(decode_interaction(junk.data(), junk.size()));
 }
+
+TEST_CASE("a header claiming billions of elements is refused without allocating for them") {
+  // Found by tests/fuzz (regressions/fuzz_msgpack_interaction): an array32 of 2^32-1 elements,
+  // and a map32 inside the 13-element array; without limits msgpack reserved 64-128 GiB.
+  const std::vector<std::uint8_t> huge_array{0xdd, 0xff, 0xff, 0xff, 0xff};
+  CHECK_FALSE(aia::model::decode_interaction(huge_array.data(), huge_array.size()));
+  std::vector<std::uint8_t> map_inside{0x9d, 0x01, 0xdf, 0xff, 0xff, 0xff, 0xff};
+  CHECK_FALSE(aia::model::decode_interaction(map_inside.data(), map_inside.size()));
+}
