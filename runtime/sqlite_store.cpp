@@ -3,6 +3,7 @@
 #include "runtime/store.hpp"
 
 #include "privacy/sealing.hpp"
+#include "runtime/detail/sqlite_util.hpp"
 #include "runtime/log.hpp"
 
 #include <fcntl.h>
@@ -24,54 +25,13 @@ namespace aia::runtime {
 
 namespace {
 
-/// Owns one prepared statement; resets it after each use.
-class statement {
-public:
-  statement(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string{"sqlite prepare: "} + sqlite3_errmsg(db));
-    }
-  }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-  ~statement() { sqlite3_finalize(stmt_); }
-
-  sqlite3_stmt* get() const noexcept { return stmt_; }
-
-  void bind(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-  }
-  void bind(int i, std::uint64_t x) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(x)); }
-  void bind(int i, std::int64_t x) { sqlite3_bind_int64(stmt_, i, x); }
-  void bind(int i, double x) { sqlite3_bind_double(stmt_, i, x); }
-  void bind(int i, const std::vector<std::uint8_t>& b) {
-    sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
-  }
-  /// Steps once; returns SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(stmt_); }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
-  std::string text(int col) const {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string{};
-  }
-  std::uint64_t u64(int col) const {
-    return static_cast<std::uint64_t>(sqlite3_column_int64(stmt_, col));
-  }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  std::vector<std::uint8_t> blob(int col) const {
-    auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
-    auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
-    return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>{};
-  }
-
-private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+using detail::event_payloads;
+using detail::exec;
+using detail::exec_checked;
+using detail::finish;
+using detail::sealed_column;
+using detail::snapshot_data;
+using detail::statement;
 
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS events (
@@ -91,32 +51,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
   updated_at REAL NOT NULL
 ) WITHOUT ROWID;
 )sql";
-
-/// A sealed column: its purpose (bound into every seal) and how aia-keys reencrypt walks it, in
-/// key order after (?1, ?2), ?3 rows at a time.
-struct sealed_column {
-  std::string_view purpose;
-  const char* select_after;
-  const char* update;
-};
-
-constexpr sealed_column event_payloads{
-  "events.payload",
-  "SELECT user_id, seq, payload FROM events WHERE (user_id, seq) > (?1, ?2) "
-  "ORDER BY user_id, seq LIMIT ?3",
-  "UPDATE events SET payload = ?3 WHERE user_id = ?1 AND seq = ?2"};
-constexpr sealed_column snapshot_data{
-  "snapshots.data",
-  "SELECT user_id, seq, data FROM snapshots WHERE (user_id, seq) > (?1, ?2) "
-  "ORDER BY user_id, seq LIMIT ?3",
-  "UPDATE snapshots SET data = ?3 WHERE user_id = ?1 AND seq = ?2"};
-
-/// One sealed value as aia-keys reencrypt reads it.
-struct stored_value {
-  std::string user_id;
-  std::uint64_t seq = 0;
-  std::vector<std::uint8_t> value;
-};
 
 /// An exclusive flock on `<path>.lock` for the store's life: a second process opening the same
 /// store (a node, aia-keys reencrypt) fails at once instead of mixing its writes in.
@@ -222,13 +156,13 @@ public:
     }
     // Small pages: a commit writes every page it touches to the WAL, and the events of one
     // commit are spread over as many pages as it has users (a new file only; no effect later).
-    exec("PRAGMA page_size=1024");
-    exec("PRAGMA journal_mode=WAL");
-    exec(sync == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-    exec("PRAGMA busy_timeout=5000");
+    exec(db_, "PRAGMA page_size=1024");
+    exec(db_, "PRAGMA journal_mode=WAL");
+    exec(db_, sync == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec(db_, "PRAGMA busy_timeout=5000");
     // Once checkpointed, the WAL restarts from its beginning; this trims the file back as well.
     // No journal_size_limit: truncating the log on restart stalled commits for ~100 ms (ext4).
-    exec(schema);
+    exec(db_, schema);
     // The hook replaces SQLite's auto-checkpoint, which would run inside every commit; if the
     // background checkpointer cannot start, the limit in write() still bounds the log.
     sqlite3_wal_hook(db_, &sqlite_store::on_wal_commit, this);
@@ -261,7 +195,7 @@ public:
 
   std::optional<store_error> write(const std::vector<stored_event>& events,
                                    const std::vector<snapshot_record>& snapshots) override {
-    if (auto err = exec_checked("BEGIN IMMEDIATE")) {
+    if (auto err = exec_checked(db_, "BEGIN IMMEDIATE")) {
       return err;
     }
     try {
@@ -271,7 +205,7 @@ public:
     } catch (const std::exception& e) {
       return rollback(store_error{std::string{"sealing failed: "} + e.what()});  // no data in it
     }
-    if (auto err = exec_checked("COMMIT")) {
+    if (auto err = exec_checked(db_, "COMMIT")) {
       return rollback(*err);
     }
     if (wal_frames_ > wal_restart_frames_) {
@@ -322,13 +256,9 @@ public:
 
   const char* backend() const noexcept override { return "sqlite"; }
 
-  /// Seals again every value of both columns that is not under the newest key.
-  reseal_counts reseal(std::size_t batch) {
-    reseal_counts counts;
-    counts.events = reseal_column(event_payloads, batch, counts);
-    counts.snapshots = reseal_column(snapshot_data, batch, counts);
-    return counts;
-  }
+  /// Seals again every value of both columns that is not under the newest key (the pass is in
+  /// sqlite_reseal.cpp).
+  reseal_counts reseal(std::size_t batch) { return detail::reseal_columns(db_, *sealer_, batch); }
 
 private:
   /// Seals and inserts the values of one write (inside its transaction).
@@ -344,7 +274,7 @@ private:
       st.bind(5, e.timestamp);
       st.bind(6, e.stored_at);
       st.bind(7, sealed);
-      if (auto err = finish(st)) {
+      if (auto err = finish(db_, st)) {
         return err;
       }
     }
@@ -355,7 +285,7 @@ private:
       st.bind(2, s.seq);
       st.bind(3, sealed);
       st.bind(4, s.updated_at);
-      if (auto err = finish(st)) {
+      if (auto err = finish(db_, st)) {
         return err;
       }
     }
@@ -383,91 +313,9 @@ private:
     return {};
   }
 
-  /// Reseals one column in key order, `batch` rows per transaction; returns how many it did.
-  std::uint64_t reseal_column(const sealed_column& column, std::size_t batch,
-                              reseal_counts& counts) {
-    statement select{db_, column.select_after};
-    statement update{db_, column.update};
-    std::uint64_t resealed = 0;
-    std::string user_id;
-    std::int64_t seq = -1;  // before every row, including ("", 0)
-    while (true) {
-      select.bind(1, user_id);
-      select.bind(2, seq);
-      select.bind(3, static_cast<std::uint64_t>(batch));
-      std::vector<stored_value> rows;
-      while (select.step() == SQLITE_ROW) {
-        rows.push_back({select.text(0), select.u64(1), select.blob(2)});
-      }
-      select.reset();
-      if (rows.empty()) {
-        return resealed;
-      }
-      exec("BEGIN IMMEDIATE");  // an error throws; closing the store then rolls back
-      for (const auto& row : rows) {
-        resealed += reseal_row(column, row, update, counts);
-      }
-      exec("COMMIT");
-      user_id = rows.back().user_id;
-      seq = static_cast<std::int64_t>(rows.back().seq);
-    }
-  }
-
-  /// Reseals one value if it opens and is not under the newest key; 1 if it did, else 0.
-  int reseal_row(const sealed_column& column, const stored_value& row, statement& update,
-                 reseal_counts& counts) {
-    if (privacy::sealer::key_version(row.value) == sealer_->sealing_version()) {
-      ++counts.current;
-      return 0;
-    }
-    auto opened = sealer_->open(column.purpose, row.user_id, row.value);
-    if (auto* code = std::get_if<privacy::sealing_errc>(&opened)) {
-      if (++counts.unreadable <= 100) {
-        counts.unreadable_rows.push_back(std::string{column.purpose} + " user " + row.user_id
-                                         + " seq " + std::to_string(row.seq) + ": "
-                                         + privacy::to_string(*code));
-      }
-      return 0;
-    }
-    auto sealed = sealer_->seal(column.purpose, row.user_id, std::get<0>(opened));
-    update.bind(1, row.user_id);
-    update.bind(2, row.seq);
-    update.bind(3, sealed);
-    if (auto err = finish(update)) {
-      throw std::runtime_error("reseal " + std::string{column.purpose} + ": " + err->message);
-    }
-    return 1;
-  }
-
   static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
     static_cast<sqlite_store*>(self)->wal_frames_ = frames;
     return SQLITE_OK;
-  }
-
-  void exec(const char* sql) {
-    if (auto err = exec_checked(sql)) {
-      throw std::runtime_error("sqlite: " + err->message);
-    }
-  }
-
-  std::optional<store_error> exec_checked(const char* sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-      store_error err{msg ? msg : sqlite3_errmsg(db_)};
-      sqlite3_free(msg);
-      return err;
-    }
-    return std::nullopt;
-  }
-
-  std::optional<store_error> finish(statement& st) {
-    int rc = st.step();
-    std::optional<store_error> err;
-    if (rc != SQLITE_DONE) {
-      err = store_error{sqlite3_errmsg(db_)};
-    }
-    st.reset();
-    return err;
   }
 
   std::optional<store_error> rollback(store_error err) {

@@ -2,6 +2,8 @@
 // algorithm confusion, claim checks, malformed input, PEM and JWKS keys, base64url.
 #include "net/auth/jwt.hpp"
 
+#include "net/auth/detail/openssl.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -21,20 +23,12 @@ using nlohmann::json;
 
 namespace {
 
+using aia::net::auth::detail::bio_ptr;
+using aia::net::auth::detail::bn_ptr;
+using aia::net::auth::detail::md_ctx_ptr;
+using aia::net::auth::detail::pkey_ptr;
+
 // -- test keys, generated once per run (RSA generation is slow, more so under ASan) ------------
-
-template <auto Free>
-struct openssl_free {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-
-using bio_ptr = std::unique_ptr<BIO, openssl_free<BIO_free>>;
-using bn_ptr = std::unique_ptr<BIGNUM, openssl_free<BN_free>>;
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, openssl_free<EVP_MD_CTX_free>>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_free<EVP_PKEY_free>>;
 
 pkey_ptr generate_rsa(std::size_t bits) {
   pkey_ptr key{EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits)};
