@@ -2,10 +2,12 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= Release
 
-.PHONY: deps configure build run test test-asan bench clean
+.PHONY: deps configure build run test test-asan bench fuzz fuzz-ci clean
 
 deps:
 	./deploy/install-deps.sh
@@ -35,5 +37,15 @@ test-asan: deps
 bench: deps
 	BUILD_DIR=$(BENCH_BUILD) bench/run.sh
 
+# libFuzzer harnesses (clang, ASan + UBSan) in $(FUZZ_BUILD): replays tests/fuzz/regressions, then
+# fuzzes each harness FUZZ_SECONDS on a copy of its seeds; fails on any crash (tests/fuzz/README.md).
+fuzz:
+	./deploy/install-deps.sh --fuzz
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tests/fuzz/run.sh
+
+# The same, 30 s per harness.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian packages the build, the node and the tests need. Idempotent:
-# packages already present are skipped, and nothing is fetched when all are installed.
+# Installs exactly the Debian packages the build, the node and the tests need (with --fuzz, also
+# what `make fuzz` needs). Idempotent: packages already present are skipped, and nothing is
+# fetched when all are installed.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,11 @@ packages=(
   curl python3
   prometheus  # for promtool: the tests validate /metrics with `promtool check metrics`
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  # clang and libFuzzer: libclang-rt-14-dev holds libclang_rt.fuzzer and the sanitizer runtimes;
+  # clang only recommends it, and recommends are not installed here.
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
