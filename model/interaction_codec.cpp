@@ -3,11 +3,28 @@
 
 #include <msgpack.hpp>
 
+#include <array>
+#include <cstring>
+
 namespace aia::model {
 
 namespace {
 
 constexpr int codec_version = 1;
+
+/// A float64 exactly as it is. msgpack-c's pack_double turns integral values into integers, and
+/// its range check converts 2^64 to uint64_t, which is undefined behaviour (found by tests/fuzz:
+/// a decoded 1.8446744073709552e19 re-encoded). The decoder reads either form.
+void pack_f64(msgpack::sbuffer& buf, double d) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof bits);
+  std::array<char, 9> out{};
+  out[0] = static_cast<char>(0xcb);
+  for (std::size_t i = 0; i < 8; ++i) {
+    out[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);  // big-endian
+  }
+  buf.write(out.data(), out.size());
+}
 
 } // namespace
 
@@ -16,16 +33,16 @@ std::vector<std::uint8_t> encode_interaction(const interaction& x, bool keep_ele
   msgpack::packer<msgpack::sbuffer> pk{buf};
   pk.pack_array(13);
   pk.pack(codec_version);
-  pk.pack(x.timestamp);
+  pack_f64(buf, x.timestamp);
   pk.pack(x.user_id);
   pk.pack(static_cast<int>(x.type));
   pk.pack(keep_element_id ? x.element_id : std::string{});
-  pk.pack(x.response_time);
-  pk.pack(x.dwell_time);
-  pk.pack(x.scroll_distance);
+  pack_f64(buf, x.response_time);
+  pack_f64(buf, x.dwell_time);
+  pack_f64(buf, x.scroll_distance);
   pk.pack(static_cast<int>(x.device));
   pk.pack(static_cast<int>(x.tab_active));
-  pk.pack(x.session_duration);
+  pack_f64(buf, x.session_duration);
   pk.pack(x.client_id);
   pk.pack(x.seq);
   auto p = reinterpret_cast<const std::uint8_t*>(buf.data());

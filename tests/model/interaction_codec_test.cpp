@@ -61,3 +61,15 @@ TEST_CASE("a header claiming billions of elements is refused without allocating 
   std::vector<std::uint8_t> map_inside{0x9d, 0x01, 0xdf, 0xff, 0xff, 0xff, 0xff};
   CHECK_FALSE(aia::model::decode_interaction(map_inside.data(), map_inside.size()));
 }
+
+TEST_CASE("doubles are stored as float64 whatever their value, 2^64 included") {
+  aia::model::interaction x;
+  x.user_id = "u";
+  x.timestamp = 1700000000.0;              // integral: stays a double
+  x.scroll_distance = 18446744073709551616.0;  // 2^64 (msgpack-c's pack_double: UB)
+  auto bytes = aia::model::encode_interaction(x, true);
+  auto back = aia::model::decode_interaction(bytes.data(), bytes.size());
+  REQUIRE(back);
+  CHECK(back->timestamp == 1700000000.0);
+  CHECK(back->scroll_distance == 18446744073709551616.0);
+}
