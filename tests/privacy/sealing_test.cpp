@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using aia::privacy::key_ring;
@@ -140,4 +142,24 @@ TEST_CASE("error codes have names that carry no data") {
   CHECK(std::string{to_string(sealing_errc::unknown_key)} == "unknown_key");
   CHECK(std::string{to_string(sealing_errc::unknown_format)} == "unknown_format");
   CHECK(std::string{to_string(sealing_errc::too_short)} == "too_short");
+}
+
+TEST_CASE("nonces never repeat, past the size of a thread's pool and across threads") {
+  sealer s{key_ring::ephemeral(t0)};
+  auto plain = bytes_of("x");
+  auto nonces_of = [&s, &plain](int count) {
+    std::vector<std::string> out;
+    for (int i = 0; i < count; ++i) {
+      auto blob = s.seal(purpose, "u", plain);
+      out.emplace_back(blob.begin() + 5, blob.begin() + 5 + sealer::nonce_size);
+    }
+    return out;
+  };
+  auto mine = nonces_of(2000);  // several refills of a 341-nonce pool
+  std::vector<std::string> theirs;
+  std::thread t{[&] { theirs = nonces_of(2000); }};
+  t.join();
+  std::set<std::string> all(mine.begin(), mine.end());
+  all.insert(theirs.begin(), theirs.end());
+  CHECK(all.size() == 4000);
 }
