@@ -3,6 +3,7 @@
 // Usage: fuzz_make_seeds <corpus dir>  (the seeds are committed; rerun only to change them).
 #include "model/interaction_codec.hpp"
 #include "net/auth/jwt.hpp"
+#include "tests/support/wire.hpp"
 
 #include "tests/fuzz/fuzz_keys.hpp"
 
@@ -32,16 +33,7 @@ void write(const fs::path& dir, std::string_view harness, std::string_view name,
   write(dir, harness, name, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
-/// The spec's curl example "Process Single Interaction" (tests/support/wire.hpp).
-constexpr std::string_view spec_rest_interaction = R"({
-  "timestamp": 1634567890.123,
-  "user_id": "user123",
-  "interaction_type": "click",
-  "element_id": "nav-menu",
-  "timing_data": {"response_time": 0.8, "dwell_time": 2.1},
-  "viewport_data": {"scroll_distance": 150, "device_type": "mobile"},
-  "context_data": {"tab_active": true, "session_duration": 180000}
-})";
+using test::spec_rest_interaction;  // the spec's curl body, byte for byte
 
 /// A token signed with the fuzz HS256 key, valid until 2100.
 std::string token(std::string_view sub, std::string_view role) {
