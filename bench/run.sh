@@ -36,7 +36,7 @@ hold_large=${HOLD_LARGE:-10000}
 # sessions must outlive the whole run so that RSS readings see every user.
 read -r -a node_args <<<"${NODE_ARGS:---real_time.max_queue_size=100000 --session.idle_timeout=600 \
 --gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev \
---limits.requests_per_minute=0 --limits.ws_messages_per_minute=0}"
+--limits.requests_per_minute=0 --limits.ws_messages_per_minute=0 --limits.connections_per_ip=0}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aia-bench.XXXXXX")
 children=()

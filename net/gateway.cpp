@@ -9,8 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+
+#include <openssl/ssl.h>
 
 #include <pthread.h>
 
@@ -80,10 +83,38 @@ private:
       log::warn("http.accept_failed", {{"reason", ec.message()}});
     } else {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<http_session>(std::move(socket), ctx_)->run();
+      serve(std::move(socket));
     }
     if (acceptor_.is_open()) {
       do_accept();
+    }
+  }
+
+  // Starts the connection's session, over TLS if configured; an address over its connection
+  // limit gets one refusing answer.
+  void serve(tcp::socket socket) {
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    auto address = ec ? std::string{"unknown"} : peer.address().to_string();
+    detail::address_slot slot;
+    std::optional<http_reply> refusal;
+    if (!ctx_.slots.take(address, slot)) {
+      refusal = error_reply(429, {"rate_limited", "too many open connections from this address (at "
+                                                  "most " + std::to_string(ctx_.slots.limit())
+                                                  + "); close some first", ""});
+      ctx_.metrics.get_counter("connections_refused_total",
+                               "Connections refused at accept, by reason",
+                               {{"reason", "connections_per_ip"}})
+        .inc();
+    }
+    if (ctx_.tls != nullptr) {
+      std::make_shared<http_session<detail::tls_stream>>(
+        detail::tls_stream{std::move(socket), *ctx_.tls}, ctx_, std::move(slot), std::move(refusal))
+        ->run();
+    } else {
+      std::make_shared<http_session<detail::plain_stream>>(
+        detail::plain_stream{std::move(socket)}, ctx_, std::move(slot), std::move(refusal))
+        ->run();
     }
   }
 
@@ -91,6 +122,34 @@ private:
   tcp::acceptor acceptor_;
   detail::gateway_context& ctx_;
 };
+
+/// The TLS context of the options: certificate chain, key, and the lowest protocol version.
+/// Throws std::invalid_argument naming the `tls.*` key at fault (a configuration error).
+std::unique_ptr<asio::ssl::context> make_tls(const tls_options& o) {
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  auto* native = tls->native_handle();
+  int min = o.min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
+  if (SSL_CTX_set_min_proto_version(native, min) != 1) {
+    throw std::invalid_argument("tls.min_version: cannot be set");
+  }
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2
+                   | asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  boost::system::error_code ec;
+  tls->use_certificate_chain_file(o.cert_file, ec);
+  if (ec) {
+    throw std::invalid_argument("tls.cert_file: cannot use " + o.cert_file + ": " + ec.message());
+  }
+  tls->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    // The message names the file, never its content.
+    throw std::invalid_argument("tls.key_file: cannot use " + o.key_file + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw std::invalid_argument("tls.key_file: the key does not match the certificate");
+  }
+  return tls;
+}
 
 } // namespace
 
@@ -100,10 +159,11 @@ struct gateway::impl {
     : routes(port, metrics, o.limits, std::move(ready), o.access),
       ctx{o, routes, port,
           metrics.get_gauge("websocket_connections_active", "Open WebSocket connections"),
-          metrics},
+          metrics, nullptr, detail::address_slots{o.connections_per_ip}},
       ioc(o.threads), work(asio::make_work_guard(ioc)) {}
 
   router routes;
+  std::unique_ptr<asio::ssl::context> tls;
   detail::gateway_context ctx;
   asio::io_context ioc;
   // Keeps run() going while every connection waits for the actors and no accept is pending
@@ -124,6 +184,10 @@ gateway::~gateway() {
 
 std::uint16_t gateway::start() {
   auto& d = *impl_;
+  if (!d.ctx.opt.tls.cert_file.empty()) {
+    d.tls = make_tls(d.ctx.opt.tls);
+    d.ctx.tls = d.tls.get();
+  }
   d.lst = std::make_shared<listener>(d.ioc, d.ctx);
   auto port = d.lst->bind(d.ctx.opt.host, d.ctx.opt.port);
   d.lst->run();

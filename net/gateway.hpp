@@ -19,6 +19,13 @@ class metrics_registry;
 
 namespace aia::net {
 
+/// HTTPS and WSS: with a certificate, every connection on the port speaks TLS.
+struct tls_options {
+  std::string cert_file;            ///< PEM certificate chain; empty = plain HTTP
+  std::string key_file;             ///< PEM private key
+  std::string min_version = "1.3";  ///< "1.3" (default) or "1.2" (explicit opt-in)
+};
+
 /// Listener, limits and timeouts of the gateway.
 struct gateway_options {
   std::string host = "127.0.0.1";
@@ -31,6 +38,8 @@ struct gateway_options {
   std::size_t ws_max_pending_frames = 4096;     ///< unsent frames before a slow socket is closed
   int ws_max_bad_messages = 20;                 ///< consecutive bad messages before close 1008
   double ws_messages_per_minute = 1200;         ///< per socket; over it an error frame (0 = none)
+  std::size_t connections_per_ip = 256;         ///< open connections per client address (0 = any)
+  tls_options tls;
   codec_limits limits;
   access_options access;                        ///< tokens and roles (auth is required)
 };
@@ -46,7 +55,7 @@ public:
   gateway& operator=(const gateway&) = delete;
 
   /// Binds, listens and starts the io threads; returns the bound port. Throws std::runtime_error
-  /// with the reason if the address cannot be bound.
+  /// with the reason if the address cannot be bound or the TLS files cannot be used.
   std::uint16_t start();
 
   /// First step of a graceful stop: closes the listener and refuses new requests and batches

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 namespace aia::net {
@@ -18,6 +19,10 @@ namespace websocket = beast::websocket;
 
 namespace {
 
+std::chrono::milliseconds seconds(double s) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+}
+
 /// A header field's value as a std::string_view (Beast's string_view is Boost's).
 std::string_view field_of(const http::request<http::string_body>& req, http::field f) {
   auto v = req[f];
@@ -26,35 +31,59 @@ std::string_view field_of(const http::request<http::string_body>& req, http::fie
 
 } // namespace
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx)
-  : stream_(std::move(socket)), ctx_(ctx) {
-  boost::system::error_code ec;
-  auto peer = stream_.socket().remote_endpoint(ec);
-  address_ = ec ? std::string{"unknown"} : peer.address().to_string();
+template <class Stream>
+http_session<Stream>::http_session(Stream&& stream, detail::gateway_context& ctx,
+                                   detail::address_slot slot, std::optional<http_reply> refusal)
+  : stream_(std::move(stream)), ctx_(ctx), slot_(std::move(slot)), refusal_(std::move(refusal)) {}
+
+template <class Stream>
+void http_session<Stream>::run() {
+  boost::asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+    if constexpr (detail::is_tls<Stream>) {
+      beast::get_lowest_layer(self->stream_).expires_after(seconds(self->ctx_.opt.idle_timeout));
+      self->stream_.async_handshake(
+        boost::asio::ssl::stream_base::server,
+        beast::bind_front_handler(&http_session::on_handshake, self));
+    } else {
+      self->do_read();
+    }
+  });
 }
 
-void http_session::run() {
-  boost::asio::dispatch(stream_.get_executor(),
-                        beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+template <class Stream>
+void http_session<Stream>::on_handshake(beast::error_code ec) {
+  if (ec) {
+    // A client without TLS, an older protocol than tls.min_version, or a bad certificate chain.
+    log::debug("tls.handshake_failed", {{"reason", ec.message()}});
+    return;
+  }
+  do_read();
 }
 
 // Wait for the next request, with fresh limits and the idle timeout.
-void http_session::do_read() {
+template <class Stream>
+void http_session<Stream>::do_read() {
   parser_.emplace();
   parser_->body_limit(ctx_.opt.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(ctx_.opt.max_header_bytes));
-  stream_.expires_after(std::chrono::milliseconds(
-    static_cast<std::int64_t>(ctx_.opt.idle_timeout * 1000)));
+  // One deadline for the wait and the whole request: a client dribbling bytes is cut off too.
+  beast::get_lowest_layer(stream_).expires_after(seconds(ctx_.opt.idle_timeout));
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+                   beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
 }
 
 // A request arrived: upgrade, route, or refuse it.
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout
       || ec == boost::asio::error::operation_aborted || ec == boost::asio::error::eof
-      || ec == boost::asio::error::connection_reset) {
+      || ec == boost::asio::error::connection_reset
+      || ec == boost::asio::ssl::error::stream_truncated) {
     return do_close();
+  }
+  if (refusal_) {
+    route_ = "other";
+    return reply(std::move(*refusal_), true);
   }
   if (ec == http::error::body_limit) {
     route_ = "other";
@@ -97,13 +126,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (!token) {
       token = auth::query_token(target);
     }
-    auto who = ctx_.routes.authorize_socket(token.value_or(std::string_view{}), user, address_);
+    auto who = ctx_.routes.authorize_socket(token.value_or(std::string_view{}), user, slot_.address());
     if (auto* refused = std::get_if<http_reply>(&who)) {
       return reply(std::move(*refused), true);
     }
     ctx_.routes.count("/ws", http_reply{101, "", "", {}});
-    stream_.expires_never();
-    std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(user))
+    beast::get_lowest_layer(stream_).expires_never();
+    auto valid_until = std::get<auth::principal>(who).valid_until;
+    std::make_shared<ws_session<Stream>>(std::move(stream_), ctx_, std::move(user),
+                                         std::move(slot_), valid_until)
       ->run(parser_->release(), as_subprotocol);
     return;
   }
@@ -117,8 +148,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   counted_ = true;
   auto method = std::string{req.method_string()};
   auto authorization = std::string{field_of(req, http::field::authorization)};
-  ctx_.routes.handle(method, target, {authorization, address_}, std::move(req.body()),
-                     [self = shared_from_this()](http_reply r) {
+  ctx_.routes.handle(method, target, {authorization, slot_.address()}, std::move(req.body()),
+                     [self = this->shared_from_this()](http_reply r) {
                        // Routing may answer on an actor thread: back to our strand.
                        boost::asio::post(self->stream_.get_executor(),
                                          [self, r = std::move(r)]() mutable {
@@ -127,7 +158,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
                      });
 }
 
-void http_session::reply(http_reply r, bool close_after) {
+template <class Stream>
+void http_session<Stream>::reply(http_reply r, bool close_after) {
   ctx_.routes.count(route_, r);
   res_ = {};
   res_.version(version_);
@@ -144,12 +176,13 @@ void http_session::reply(http_reply r, bool close_after) {
     res_.body().clear();  // HEAD: the GET's headers, Content-Length included, and no body
   }
   http::async_write(stream_, res_,
-                    beast::bind_front_handler(&http_session::on_write, shared_from_this(),
+                    beast::bind_front_handler(&http_session::on_write, this->shared_from_this(),
                                               close_after));
 }
 
 // The reply is written: read the next request or close.
-void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_t) {
   if (counted_) {
     counted_ = false;
     --ctx_.inflight;
@@ -164,9 +197,20 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void http_session::do_close() {
-  beast::error_code ec;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+template <class Stream>
+void http_session<Stream>::do_close() {
+  if constexpr (detail::is_tls<Stream>) {
+    // close_notify, then the socket closes with the session; a peer that never answers is cut
+    // off by the deadline.
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+  } else {
+    beast::error_code ec;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  }
 }
+
+template class http_session<detail::plain_stream>;
+template class http_session<detail::tls_stream>;
 
 } // namespace aia::net

@@ -2,10 +2,9 @@
 #pragma once
 
 #include "net/detail/context.hpp"
+#include "net/detail/streams.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -15,25 +14,34 @@
 
 namespace aia::net {
 
-/// An HTTP connection. Requests are answered one at a time, in order; a WebSocket upgrade on
-/// `/ws/{user}` hands the socket to a ws_session.
-class http_session : public std::enable_shared_from_this<http_session> {
+/// An HTTP connection over plain TCP or TLS (`Stream` is detail::plain_stream or
+/// detail::tls_stream). Requests are answered one at a time, in order; a WebSocket upgrade on
+/// `/ws/{user}` hands the stream to a ws_session.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx);
+  /// `slot` holds the connection's place in its address's count. With `refusal`, the first
+  /// request is answered with it and the connection closed (an address over its limit, or not
+  /// allowed by the IP policy): the client learns why instead of seeing a bare reset.
+  http_session(Stream&& stream, detail::gateway_context& ctx, detail::address_slot slot,
+               std::optional<http_reply> refusal = std::nullopt);
 
-  /// Starts reading on the connection's strand.
+  /// Starts on the connection's strand: the TLS handshake if any, then the first read.
   void run();
 
 private:
+  void on_handshake(boost::beast::error_code ec);            // TLS handshake done
   void do_read();                                            // wait for the next request
   void on_read(boost::beast::error_code ec, std::size_t n);  // a request (or an error) arrived
   void reply(http_reply r, bool close_after);                // on the strand
   void on_write(bool close, boost::beast::error_code ec, std::size_t n); // reply written
   void do_close();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   detail::gateway_context& ctx_;
+  detail::address_slot slot_;
+  std::optional<http_reply> refusal_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> res_;
   unsigned version_ = 11;
@@ -41,7 +49,6 @@ private:
   bool head_ = false;
   bool counted_ = false;  ///< this request is in ctx_.inflight until its reply is written
   std::string route_;
-  std::string address_;   ///< the client's IP address, for per-address limits
 };
 
 } // namespace aia::net

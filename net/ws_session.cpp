@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <chrono>
 
@@ -27,22 +28,26 @@ double now_seconds() {
 
 } // namespace
 
-ws_session::ws_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx,
-                       std::string user)
-  : ws_(std::move(socket)), ctx_(ctx), user_(std::move(user)) {
+template <class Stream>
+ws_session<Stream>::ws_session(Stream&& stream, detail::gateway_context& ctx, std::string user,
+                               detail::address_slot slot, double valid_until)
+  : ws_(std::move(stream)), ctx_(ctx), user_(std::move(user)), slot_(std::move(slot)),
+    valid_until_(valid_until) {
   if (ctx_.opt.ws_messages_per_minute > 0) {
     rate_.emplace(ctx_.opt.ws_messages_per_minute, now_seconds());
   }
 }
 
-ws_session::~ws_session() {
+template <class Stream>
+ws_session<Stream>::~ws_session() {
   if (counted_) {
     ctx_.ws_active.add(-1);
   }
   ctx_.inflight -= pending_batches_;  // answers that will never be written
 }
 
-void ws_session::run(http::request<http::string_body> req, bool bearer_subprotocol) {
+template <class Stream>
+void ws_session<Stream>::run(http::request<http::string_body> req, bool bearer_subprotocol) {
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   if (bearer_subprotocol) {
@@ -53,27 +58,30 @@ void ws_session::run(http::request<http::string_body> req, bool bearer_subprotoc
     }));
   }
   ws_.read_message_max(ctx_.opt.max_ws_message_bytes);
-  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, this->shared_from_this()));
 }
 
 // The upgrade is done: link to the user's session and start reading.
-void ws_session::on_accept(beast::error_code ec) {
+template <class Stream>
+void ws_session<Stream>::on_accept(beast::error_code ec) {
   if (ec) {
     return fail(ec, "ws.accept");
   }
   counted_ = true;
   ctx_.ws_active.add(1);
-  conn_ = ctx_.port.open(user_, weak_from_this());
+  conn_ = ctx_.port.open(user_, this->weak_from_this());
   do_read();
 }
 
 // Wait for the next client message.
-void ws_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+template <class Stream>
+void ws_session<Stream>::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, this->shared_from_this()));
 }
 
 // One whole message arrived.
-void ws_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void ws_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     conn_.reset();  // unsubscribe at once
     if (ec == websocket::error::closed) {
@@ -97,8 +105,14 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
   }
 }
 
-void ws_session::handle_message(std::string_view text) {
+template <class Stream>
+void ws_session<Stream>::handle_message(std::string_view text) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (valid_until_ > 0 && now_seconds() > valid_until_) {
+    // The token that opened the socket has expired: no more work on it; reconnect with a new one.
+    send({ws_error({"unauthorized", "the token has expired; reconnect with a fresh one", ""})});
+    return close(websocket::close_code::policy_error, "token expired");
+  }
   if (rate_) {
     if (auto wait = rate_->take(now_seconds()); wait > 0) {
       // Refused unread; counted with the bad messages, so one that keeps on is closed (1008).
@@ -141,11 +155,13 @@ void ws_session::handle_message(std::string_view text) {
 
 // -- pushes from the actors (any thread) ------------------------------------------------------
 
-void ws_session::on_ack(const actors::batch_ack& ack) {
+template <class Stream>
+void ws_session<Stream>::on_ack(const actors::batch_ack& ack) {
   post_frame(ws_ack(ack.client_id, ack.seq, ack.accepted, ack.duplicates), true);
 }
 
-void ws_session::on_update(const actors::session_update& up, bool with_metrics) {
+template <class Stream>
+void ws_session<Stream>::on_update(const actors::session_update& up, bool with_metrics) {
   // Serialised here, on the actor thread; one hand-over to the strand for all frames.
   std::vector<frame> frames;
   frames.push_back({ws_user_state_update(up.state)});
@@ -156,27 +172,30 @@ void ws_session::on_update(const actors::session_update& up, bool with_metrics) 
     frames.push_back({ws_performance_metrics(up.processing_ms, up.model_ms, up.queue_length)});
   }
   boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), fs = std::move(frames)]() mutable {
+                    [self = this->shared_from_this(), fs = std::move(frames)]() mutable {
                       for (auto& f : fs) {
                         self->send(std::move(f));
                       }
                     });
 }
 
-void ws_session::on_error(const actors::port_error& err) {
+template <class Stream>
+void ws_session<Stream>::on_error(const actors::port_error& err) {
   post_frame(ws_error({err.code, err.message, ""}), true);
 }
 
-void ws_session::post_frame(std::string text, bool completes) {
+template <class Stream>
+void ws_session<Stream>::post_frame(std::string text, bool completes) {
   boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), f = frame{std::move(text), completes}]() mutable {
+                    [self = this->shared_from_this(), f = frame{std::move(text), completes}]() mutable {
                       self->send(std::move(f));
                     });
 }
 
 // -- writing (on the strand) -------------------------------------------------------------------
 
-void ws_session::send(frame f) {
+template <class Stream>
+void ws_session<Stream>::send(frame f) {
   if (closing_) {
     return;
   }
@@ -191,14 +210,16 @@ void ws_session::send(frame f) {
 }
 
 // Write the frame at the head of the queue.
-void ws_session::do_write() {
+template <class Stream>
+void ws_session<Stream>::do_write() {
   ws_.text(true);
   ws_.async_write(boost::asio::buffer(queue_.front().text),
-                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+                  beast::bind_front_handler(&ws_session::on_write, this->shared_from_this()));
 }
 
 // The head frame is written: go on with the next one.
-void ws_session::on_write(beast::error_code ec, std::size_t) {
+template <class Stream>
+void ws_session<Stream>::on_write(beast::error_code ec, std::size_t) {
   if (ec) {
     return fail(ec, "ws.write");
   }
@@ -215,7 +236,8 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
   }
 }
 
-void ws_session::close(websocket::close_code code, const char* why) {
+template <class Stream>
+void ws_session<Stream>::close(websocket::close_code code, const char* why) {
   if (closing_) {
     return;
   }
@@ -232,12 +254,14 @@ void ws_session::close(websocket::close_code code, const char* why) {
 }
 
 // Send the close frame (after any write in flight).
-void ws_session::do_close() {
+template <class Stream>
+void ws_session<Stream>::do_close() {
   queue_.clear();
-  ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+  ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
 }
 
-void ws_session::fail(beast::error_code ec, const char* where) {
+template <class Stream>
+void ws_session<Stream>::fail(beast::error_code ec, const char* where) {
   conn_.reset();
   if (ec == boost::asio::error::operation_aborted || ec == websocket::error::closed
       || ec == beast::error::timeout || ec == boost::asio::error::eof
@@ -246,5 +270,8 @@ void ws_session::fail(beast::error_code ec, const char* where) {
   }
   log::debug("ws.error", {{"where", std::string{where}}, {"reason", ec.message()}});
 }
+
+template class ws_session<detail::plain_stream>;
+template class ws_session<detail::tls_stream>;
 
 } // namespace aia::net

@@ -5,9 +5,9 @@
 #include "net/auth/rate_limiter.hpp"
 #include "net/detail/context.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include "net/detail/streams.hpp"
+
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -20,12 +20,17 @@
 
 namespace aia::net {
 
-/// A WebSocket session on `/ws/{user}`. It is the push sink of its user's connection actor: pushes
-/// arrive on actor threads, are serialised there and posted to this session's strand.
-class ws_session : public std::enable_shared_from_this<ws_session>, public actors::push_sink {
+/// A WebSocket session on `/ws/{user}`, over plain TCP or TLS (`Stream` is detail::plain_stream
+/// or detail::tls_stream). It is the push sink of its user's connection actor: pushes arrive on
+/// actor threads, are serialised there and posted to this session's strand.
+template <class Stream>
+class ws_session : public std::enable_shared_from_this<ws_session<Stream>>,
+                   public actors::push_sink {
 public:
-  ws_session(boost::asio::ip::tcp::socket&& socket, detail::gateway_context& ctx,
-             std::string user);
+  /// `stream` carries the upgraded HTTP connection, `slot` its place in the per-address count;
+  /// `valid_until` is when the token that opened it expires (0 = never).
+  ws_session(Stream&& stream, detail::gateway_context& ctx, std::string user,
+             detail::address_slot slot, double valid_until);
   ~ws_session() override;
 
   /// Accepts the upgrade request and starts reading.
@@ -55,10 +60,12 @@ private:
   void do_close();                                           // send the close frame
   void fail(boost::beast::error_code ec, const char* where);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Stream> ws_;
   boost::beast::flat_buffer buffer_;
   detail::gateway_context& ctx_;
   std::string user_;
+  detail::address_slot slot_;
+  double valid_until_;
   std::unique_ptr<actors::connection> conn_;
   std::deque<frame> queue_;
   std::int64_t pending_batches_ = 0;  ///< submitted, answer not yet written (in ctx_.inflight)

@@ -302,6 +302,13 @@ const std::vector<key_spec>& key_table() {
                "requests per minute per client address without a valid token (0 = no limit)"),
       real_key(AIA_CONFIG_FIELD(limits.ws_messages_per_minute), {.lo = 0},
                "WebSocket messages per minute per socket (0 = no limit)"),
+      int_key(AIA_CONFIG_FIELD(limits.connections_per_ip), 0, 1000000,
+              "open connections per client address (0 = no limit)"),
+      text_key(AIA_CONFIG_FIELD(tls.cert_file), false,
+               "PEM certificate chain: the port speaks HTTPS and WSS (empty = plain HTTP)"),
+      text_key(AIA_CONFIG_FIELD(tls.key_file), false, "PEM private key of tls.cert_file"),
+      choice_key(AIA_CONFIG_FIELD(tls.min_version), {"1.3", "1.2"},
+                 "lowest TLS version accepted (1.2 only by explicit choice)"),
       text_key(AIA_CONFIG_FIELD(auth.issuer), false, "required token issuer (\"iss\"), empty = any"),
       text_key(AIA_CONFIG_FIELD(auth.audience), false,
                "required token audience (in \"aud\"), empty = any"),
@@ -584,6 +591,10 @@ load_result load_config(const std::vector<std::string>& args,
     }
   }
   apply_privacy_preset(cfg, given);
+  if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
+    auto missing = cfg.tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file";
+    return config_error{missing, "TLS needs both tls.cert_file and tls.key_file"};
+  }
   return cfg;
 }
 

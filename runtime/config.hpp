@@ -75,7 +75,15 @@ struct node_config {
     double requests_per_minute = 100;     ///< REST, per token subject (the spec's 100/min)
     double ip_requests_per_minute = 100;  ///< per client address, requests without a valid token
     double ws_messages_per_minute = 1200; ///< per WebSocket, interaction batches and pings
+    int connections_per_ip = 256;         ///< open connections per client address (0 = any)
   } limits;
+
+  /// HTTPS/WSS on the gateway's port when a certificate is set.
+  struct tls_section {
+    std::string cert_file;                ///< PEM chain; empty = plain HTTP
+    std::string key_file;                 ///< PEM private key
+    std::string min_version = "1.3";      ///< 1.3 | 1.2
+  } tls;
 
   /// Token verification (see config/aia-node.conf). With no key, the node refuses to start
   /// unless in development mode.

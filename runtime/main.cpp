@@ -60,9 +60,10 @@ int main(int argc, char** argv) {
         std::cout << "aia-node: token for " << who << ", valid 24 h:\n" << token << "\n";
       }
     }
-    std::cout << "aia-node: listening on http://" << cfg.host << ":" << port << std::endl;
+    std::cout << "aia-node: listening on " << (cfg.tls.cert_file.empty() ? "http" : "https")
+              << "://" << cfg.host << ":" << port << std::endl;
   } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";  // a bad auth.* setting: as any bad config
+    std::cerr << "error: " << e.what() << "\n";  // a bad auth.* or tls.* setting: as any bad config
     return 2;
   } catch (const std::exception& e) {
     aia::log::error("node.start_failed", {{"reason", std::string{e.what()}}});

@@ -25,6 +25,8 @@ net::gateway_options gateway_options_of(const node_config& cfg) {
   o.access.requests_per_minute = cfg.limits.requests_per_minute;
   o.access.ip_requests_per_minute = cfg.limits.ip_requests_per_minute;
   o.ws_messages_per_minute = cfg.limits.ws_messages_per_minute;
+  o.connections_per_ip = static_cast<std::size_t>(cfg.limits.connections_per_ip);
+  o.tls = {cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.min_version};
   return o;
 }
 

@@ -44,6 +44,9 @@ enum class scope : std::uint8_t {
 struct principal {
   std::string subject;  ///< the token's "sub"
   auth::role role = role::user;
+  /// When the token stops being valid (its exp plus the leeway), seconds since the epoch;
+  /// 0 if it has no exp. A WebSocket opened with it is closed past this time.
+  double valid_until = 0;
 };
 
 /// Whether `who` may do `op` on `target_user` (empty when the operation concerns no one user).

@@ -131,7 +131,8 @@ std::variant<principal, auth_failure> authenticator::verify(std::string_view tok
   if (!r) {
     return auth_failure{403, "the token's role is not one of user, analyst, admin"};
   }
-  return principal{std::move(claims.sub), *r};
+  return principal{std::move(claims.sub), *r,
+                   claims.exp ? *claims.exp + opt_.leeway_seconds : 0.0};
 }
 
 std::vector<dev_token> authenticator::dev_tokens(double now, double ttl_seconds) const {

@@ -1,6 +1,7 @@
 // Integration tests of authentication and roles through the real gateway: every refusal with its
 // status and reason, nothing stored on a refusal, the WebSocket token carriers, /metrics access,
 // and a node that refuses to start without a key.
+#include "tests/support/command.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/tokens.hpp"
@@ -187,32 +188,14 @@ TEST_CASE("a refusal never echoes the token or the secret") {
   CHECK(log.find(std::string{test_secret}) == std::string::npos);
 }
 
-namespace {
-
-/// Runs aia-node with `args` until it exits (it must not start); its exit code and stderr.
-std::pair<int, std::string> run_node_expecting_exit(const std::string& args) {
-  std::random_device rd;
-  auto dir = std::filesystem::temp_directory_path() / ("aia-auth-" + std::to_string(rd()));
-  std::filesystem::create_directories(dir);
-  auto err = dir / "stderr.txt";
-  auto cmd = std::string{AIA_NODE_BIN} + " --port 0 --data-dir " + (dir / "data").string() + " "
-             + args + " >/dev/null 2>" + err.string() + " </dev/null";
-  int status = std::system(cmd.c_str());
-  std::stringstream text;
-  text << std::ifstream{err}.rdbuf();
-  std::filesystem::remove_all(dir);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
-}
-
-} // namespace
 
 TEST_CASE("without any key (and not in development mode) the node refuses to start") {
-  auto [code, err] = run_node_expecting_exit("");
-  CHECK(code == 2);
-  CHECK_THAT(err, Catch::Contains("auth") && Catch::Contains("--dev"));
-  auto [code2, err2] = run_node_expecting_exit("--auth.pem_keys=k1:RS256:/nonexistent.pem");
-  CHECK(code2 == 2);
-  CHECK_THAT(err2, Catch::Contains("auth.pem_keys"));
+  auto bare = run_node_expecting_exit("", false);
+  CHECK(bare.status == 2);
+  CHECK_THAT(bare.output, Catch::Contains("auth") && Catch::Contains("--dev"));
+  auto bad_key = run_node_expecting_exit("--auth.pem_keys=k1:RS256:/nonexistent.pem", false);
+  CHECK(bad_key.status == 2);
+  CHECK_THAT(bad_key.output, Catch::Contains("auth.pem_keys"));
 }
 
 TEST_CASE("development mode prints working tokens for the demo user and an admin") {

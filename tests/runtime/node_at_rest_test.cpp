@@ -3,6 +3,7 @@
 #include "runtime/node.hpp"
 
 #include "privacy/sealing.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/tokens.hpp"
@@ -77,44 +78,12 @@ void post_marked(const node_process& node, const std::string& user, int n) {
   }
 }
 
-struct command_result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-std::string quoted(const std::string& s) {
-  return "'" + s + "'";  // test paths hold no quote
-}
-
-/// Runs `cmd` through the shell and collects its output and exit status.
-command_result run(const std::string& cmd) {
-  command_result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  while (auto n = fread(buf, 1, sizeof buf, p)) {
-    r.output.append(buf, n);
-  }
-  int status = pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 command_result aia_keys(const std::string& args) {
   auto bin = fs::path{AIA_NODE_BIN}.parent_path() / "aia-keys";
   REQUIRE(fs::exists(bin));
-  return run(quoted(bin.string()) + " " + args);
+  return run_command(quoted(bin.string()) + " " + args);
 }
 
-/// Starts aia-node on `data_dir` expecting it to fail at start (bounded by `timeout`).
-command_result failed_start(const fs::path& root, const fs::path& data_dir) {
-  std::string cmd = "timeout 60 " + quoted(AIA_NODE_BIN)
-                    + " --host 127.0.0.1 --port 0 --data-dir " + quoted(data_dir.string());
-  for (const auto& a : trust_test_key(root)) {
-    cmd += " " + quoted(a);
-  }
-  return run(cmd);
-}
 
 /// Flips one bit in the middle of the sealed snapshot of `user`, straight in the file.
 void flip_snapshot_byte(const fs::path& db_file, const std::string& user) {
@@ -240,11 +209,10 @@ TEST_CASE("a node refuses to start on a missing, loose or malformed key ring, qu
   auto dir = node.data_dir();
   auto keyring = dir / "keyring";
   auto saved = read_file(keyring);
-  auto root = dir.parent_path();
 
   SECTION("missing while the store exists") {
     fs::rename(keyring, dir / "keyring.bak");
-    auto r = failed_start(root, dir);
+    auto r = run_node_expecting_exit("", true, dir);
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("key ring") && Catch::Contains("is missing"));
     CHECK_FALSE(fs::exists(keyring));  // no fresh ring in its place
@@ -252,7 +220,7 @@ TEST_CASE("a node refuses to start on a missing, loose or malformed key ring, qu
   }
   SECTION("readable by others") {
     REQUIRE(chmod(keyring.c_str(), 0644) == 0);
-    auto r = failed_start(root, dir);
+    auto r = run_node_expecting_exit("", true, dir);
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("chmod 600"));
     REQUIRE(chmod(keyring.c_str(), 0600) == 0);
@@ -260,7 +228,7 @@ TEST_CASE("a node refuses to start on a missing, loose or malformed key ring, qu
   SECTION("malformed") {
     auto key = key_texts(keyring).at(0);
     { std::ofstream{keyring, std::ios::app} << "v2 not-a-time " << key << "\n"; }
-    auto r = failed_start(root, dir);
+    auto r = run_node_expecting_exit("", true, dir);
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("line 4"));
     check_no_secret(r.output, keyring, "start error: " + r.output);

@@ -2,6 +2,7 @@
 // private io_context, so every one has a timeout.
 #include "tests/support/http_client.hpp"
 
+#include "tests/support/detail/beast_http.hpp"
 #include "tests/support/tokens.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -76,15 +77,7 @@ struct http_connection::impl {
     if (ec) {
       fail(ec, "read response");
     }
-    auto& res = parser.get();
-    http_response out;
-    out.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) {
-      out.headers.emplace_back(std::string{f.name_string()}, std::string{f.value()});
-    }
-    out.body = std::move(res.body());
-    out.keep_alive = res.keep_alive();
-    return out;
+    return detail::to_response(parser.release());
   }
 };
 
@@ -110,27 +103,7 @@ http_connection::~http_connection() {
 http_response http_connection::request(std::string_view method, std::string_view target,
                                        std::string body, const header_list& headers) {
   auto& d = *impl_;
-  http::request<http::string_body> req;
-  req.method_string(beast::string_view{method.data(), method.size()});
-  req.target(beast::string_view{target.data(), target.size()});
-  req.version(11);
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(d.port));
-  req.set(http::field::user_agent, "aia-test-client");
-  bool has_type = std::any_of(headers.begin(), headers.end(),
-                              [](const auto& kv) { return iequals(kv.first, "Content-Type"); });
-  if (!body.empty() && !has_type) {
-    req.set(http::field::content_type, "application/json");
-  }
-  // The admin token by default; a test's own Authorization replaces it, an empty one removes it.
-  req.set(http::field::authorization, "Bearer " + admin_token());
-  for (const auto& [k, v] : headers) {
-    req.set(k, v);
-  }
-  if (req[http::field::authorization].empty()) {
-    req.erase(http::field::authorization);
-  }
-  req.body() = std::move(body);
-  req.prepare_payload();
+  auto req = detail::make_request(method, target, d.port, std::move(body), headers);
   auto ec = d.run([&](auto handler) { http::async_write(d.stream, req, handler); });
   if (ec) {
     fail(ec, "write request");
@@ -176,5 +149,47 @@ http_response http_request(std::uint16_t port, std::string_view method, std::str
   http_connection c{port};
   return c.request(method, target, std::move(body), headers);
 }
+
+namespace detail {
+
+http::request<http::string_body> make_request(std::string_view method, std::string_view target,
+                                              std::uint16_t port, std::string body,
+                                              const header_list& headers) {
+  http::request<http::string_body> req;
+  req.method_string(beast::string_view{method.data(), method.size()});
+  req.target(beast::string_view{target.data(), target.size()});
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set(http::field::user_agent, "aia-test-client");
+  bool has_type = std::any_of(headers.begin(), headers.end(),
+                              [](const auto& kv) { return iequals(kv.first, "Content-Type"); });
+  if (!body.empty() && !has_type) {
+    req.set(http::field::content_type, "application/json");
+  }
+  // The admin token by default; a test's own Authorization replaces it, an empty one removes it.
+  req.set(http::field::authorization, "Bearer " + admin_token());
+  for (const auto& [k, v] : headers) {
+    req.set(k, v);
+  }
+  if (req[http::field::authorization].empty()) {
+    req.erase(http::field::authorization);
+  }
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+http_response to_response(http::response<http::string_body>&& res) {
+  http_response out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    out.headers.emplace_back(std::string{f.name_string()}, std::string{f.value()});
+  }
+  out.body = std::move(res.body());
+  out.keep_alive = res.keep_alive();
+  return out;
+}
+
+} // namespace detail
 
 } // namespace aia::test

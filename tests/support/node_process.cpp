@@ -28,7 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view listening_prefix = "aia-node: listening on http://127.0.0.1:";
+constexpr std::string_view listening_line = "aia-node: listening on ";
+constexpr std::string_view listening_host = "://127.0.0.1:";
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in{p, std::ios::binary};
@@ -39,11 +40,12 @@ std::string read_file(const std::filesystem::path& p) {
 
 /// The port of a complete listening line in `out`, or 0 if there is none yet.
 std::uint16_t listening_port(const std::string& out) {
-  auto p = out.find(listening_prefix);
+  auto line = out.find(listening_line);
+  auto p = line == std::string::npos ? line : out.find(listening_host, line);
   if (p == std::string::npos) {
     return 0;
   }
-  auto start = p + listening_prefix.size();
+  auto start = p + listening_host.size();
   auto end = out.find('\n', start);
   if (end == std::string::npos) {
     return 0;
