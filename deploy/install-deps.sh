@@ -9,7 +9,8 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev libeigen3-dev
   libhiredis-dev libspdlog-dev libssl-dev catch2 redis-server
   nlohmann-json3-dev libsqlite3-dev sqlite3 libjemalloc-dev
-  curl python3
+  curl python3 openssl
+  libmaxminddb-dev  # the gateway's country rules read MaxMind .mmdb databases (net/auth/ip_policy)
   prometheus  # for promtool: the tests validate /metrics with `promtool check metrics`
 )
 if [ "${1:-}" = "--fuzz" ]; then

@@ -98,14 +98,20 @@ private:
     auto address = ec ? std::string{"unknown"} : peer.address().to_string();
     detail::address_slot slot;
     std::optional<http_reply> refusal;
-    if (!ctx_.slots.take(address, slot)) {
+    if (ctx_.ip_policy.active()) {
+      if (auto v = ctx_.ip_policy.check(address); !v.allowed) {
+        // The reason names the address (personal data): debug level only, never to the client.
+        log::debug("http.address_refused", {{"reason", v.reason}});
+        refusal = error_reply(403, {"forbidden", "connections from this address are not allowed",
+                                    ""});
+        count_refusal("ip_policy");
+      }
+    }
+    if (!refusal && !ctx_.slots.take(address, slot)) {
       refusal = error_reply(429, {"rate_limited", "too many open connections from this address (at "
                                                   "most " + std::to_string(ctx_.slots.limit())
                                                   + "); close some first", ""});
-      ctx_.metrics.get_counter("connections_refused_total",
-                               "Connections refused at accept, by reason",
-                               {{"reason", "connections_per_ip"}})
-        .inc();
+      count_refusal("connections_per_ip");
     }
     if (ctx_.tls != nullptr) {
       std::make_shared<http_session<detail::tls_stream>>(
@@ -116,6 +122,12 @@ private:
         detail::plain_stream{std::move(socket)}, ctx_, std::move(slot), std::move(refusal))
         ->run();
     }
+  }
+
+  void count_refusal(const char* reason) {
+    ctx_.metrics.get_counter("connections_refused_total",
+                             "Connections refused at accept, by reason", {{"reason", reason}})
+      .inc();
   }
 
   asio::io_context& ioc_;
@@ -184,6 +196,11 @@ gateway::~gateway() {
 
 std::uint16_t gateway::start() {
   auto& d = *impl_;
+  try {
+    d.ctx.ip_policy = auth::ip_policy{d.ctx.opt.ip};
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string{"ip."} + e.what());  // e.g. `ip.deny: "x" is not ...`
+  }
   if (!d.ctx.opt.tls.cert_file.empty()) {
     d.tls = make_tls(d.ctx.opt.tls);
     d.ctx.tls = d.tls.get();

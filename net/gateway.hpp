@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/gateway_port.hpp"
+#include "net/auth/ip_policy.hpp"
 #include "net/json_codec.hpp"
 #include "net/router.hpp"
 
@@ -40,6 +41,7 @@ struct gateway_options {
   double ws_messages_per_minute = 1200;         ///< per socket; over it an error frame (0 = none)
   std::size_t connections_per_ip = 256;         ///< open connections per client address (0 = any)
   tls_options tls;
+  auth::ip_policy_options ip;                   ///< client addresses allowed (all by default)
   codec_limits limits;
   access_options access;                        ///< tokens and roles (auth is required)
 };
@@ -55,7 +57,8 @@ public:
   gateway& operator=(const gateway&) = delete;
 
   /// Binds, listens and starts the io threads; returns the bound port. Throws std::runtime_error
-  /// with the reason if the address cannot be bound or the TLS files cannot be used.
+  /// with the reason if the address cannot be bound, std::invalid_argument naming the key if the
+  /// TLS files or the IP rules cannot be used.
   std::uint16_t start();
 
   /// First step of a graceful stop: closes the listener and refuses new requests and batches

@@ -78,6 +78,15 @@ struct node_config {
     int connections_per_ip = 256;         ///< open connections per client address (0 = any)
   } limits;
 
+  /// Which client addresses may connect (net/auth/ip_policy.hpp); blank lists are no rule.
+  struct ip_section {
+    std::string allow;                    ///< CIDRs; if set, only these
+    std::string deny;                     ///< CIDRs refused (wins over allow)
+    std::string country_db;               ///< MaxMind-format .mmdb country database
+    std::string allow_countries;          ///< ISO codes; if set, only these
+    std::string deny_countries;           ///< ISO codes refused
+  } ip;
+
   /// HTTPS/WSS on the gateway's port when a certificate is set.
   struct tls_section {
     std::string cert_file;                ///< PEM chain; empty = plain HTTP

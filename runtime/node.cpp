@@ -27,6 +27,8 @@ net::gateway_options gateway_options_of(const node_config& cfg) {
   o.ws_messages_per_minute = cfg.limits.ws_messages_per_minute;
   o.connections_per_ip = static_cast<std::size_t>(cfg.limits.connections_per_ip);
   o.tls = {cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.min_version};
+  o.ip = {cfg.ip.allow, cfg.ip.deny, cfg.ip.country_db, cfg.ip.allow_countries,
+          cfg.ip.deny_countries};
   return o;
 }
 

@@ -29,6 +29,8 @@ struct gateway_context {
   boost::asio::ssl::context* tls = nullptr;
   /// Open connections per client address (limits.connections_per_ip).
   address_slots slots;
+  /// Which client addresses may connect (set before the listener starts).
+  auth::ip_policy ip_policy{};
   /// Set when the node stops: new requests and batches are refused with 503 / an error frame.
   std::atomic<bool> shutting_down{false};
   /// Requests and batches accepted and not yet answered on the wire.

@@ -1,6 +1,7 @@
 // Integration tests of the request rate limits through the real gateway: the 101st request in a
 // minute is refused with 429 and Retry-After and the limit recovers; refused tokens are limited
-// per address; a WebSocket over its message rate gets error frames, then a 1008 close.
+// per address; a WebSocket over its message rate gets error frames, then a 1008 close; an address
+// holds a bounded number of connections; slow clients and expired tokens are cut off.
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/tokens.hpp"
@@ -10,7 +11,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <thread>
+#include <vector>
 
 using namespace aia::test;
 using json = nlohmann::json;
@@ -87,4 +90,76 @@ TEST_CASE("a WebSocket over its message rate gets error frames, then a 1008 clos
   }
   CHECK(ws.wait_closed(10s));
   CHECK(ws.close_code() == 1008);
+}
+
+TEST_CASE("an address holds a bounded number of connections; the next one is told why") {
+  node_process node{node_options::with_args({"--limits.connections_per_ip=4"})};
+  std::vector<std::unique_ptr<http_connection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<http_connection>(node.port()));
+    REQUIRE(held.back()->get("/healthz").status == 200);
+  }
+  ws_client ws{node.port(), ws_path("alice")};  // a WebSocket keeps its slot after the upgrade
+  REQUIRE(ws.upgraded());
+
+  http_connection over{node.port()};
+  auto refused = over.post(std::string{api} + "/interaction", rest_interaction("alice").dump());
+  CHECK(refused.status == 429);
+  check_error_body(refused.body, "rate_limited");
+  CHECK_THAT(refused.body, Catch::Contains("connections"));
+  CHECK(over.closed_by_server(5s));
+  ws_client ws_over{node.port(), ws_path("alice")};
+  CHECK(ws_over.handshake_status() == 429);
+
+  // Closing one frees its slot.
+  held.pop_back();
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {  // the node sees the close asynchronously
+    http_connection again{node.port()};
+    admitted = again.get("/healthz").status == 200;
+    if (!admitted) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  CHECK(admitted);
+  CHECK(node_metric(node.port(), R"(connections_refused_total{reason="connections_per_ip"})") >= 2);
+  CHECK(node_metric(node.port(), "interactions_total") == 0);
+}
+
+TEST_CASE("a client that dribbles its request is cut off at the idle timeout") {
+  node_process node{node_options::with_args({"--gateway.idle_timeout=1"})};
+  http_connection slow{node.port(), 10s};
+  auto started = std::chrono::steady_clock::now();
+  bool cut = false;
+  // A header line every 300 ms: each byte is within any per-read timeout, the request never ends.
+  for (int i = 0; i < 20 && !cut; ++i) {
+    try {
+      slow.write_raw(i == 0 ? "GET /healthz HTTP/1.1\r\n" : "X-Slow: 1\r\n");
+    } catch (const std::runtime_error&) {
+      cut = true;
+    }
+    cut = cut || slow.closed_by_server(300ms);
+  }
+  CHECK(cut);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);
+  // Others are served meanwhile and after.
+  CHECK(http_request(node.port(), "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("a WebSocket whose token expires is closed with 1008 at its next message") {
+  // leeway 0: the token is valid for 2 s exactly.
+  node_process node{node_options::with_args({"--auth.leeway=0"})};
+  ws_client ws{node.port(), ws_path("alice"), 15s,
+               bearer(token_for("alice", "user", 2))};
+  REQUIRE(ws.upgraded());
+  ws.send_text(R"({"type":"ping"})");
+  REQUIRE(ws.read_type("pong", 10s).has_value());
+  std::this_thread::sleep_for(2500ms);
+  ws.send_text(spec_ws_batch("alice").dump());
+  auto err = ws.read_type("error", 10s);
+  REQUIRE(err.has_value());
+  CHECK(json::parse(*err).at("error") == "unauthorized");
+  CHECK(ws.wait_closed(10s));
+  CHECK(ws.close_code() == 1008);
+  CHECK(node_metric(node.port(), "interactions_total") == 0);
 }

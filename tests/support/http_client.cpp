@@ -112,6 +112,11 @@ http_response http_connection::request(std::string_view method, std::string_view
 }
 
 http_response http_connection::send_raw(std::string_view bytes) {
+  write_raw(bytes);
+  return impl_->read_response(false);
+}
+
+void http_connection::write_raw(std::string_view bytes) {
   auto& d = *impl_;
   auto ec = d.run([&](auto handler) {
     asio::async_write(d.stream, asio::buffer(bytes.data(), bytes.size()), handler);
@@ -119,7 +124,6 @@ http_response http_connection::send_raw(std::string_view bytes) {
   if (ec) {
     fail(ec, "write raw bytes");
   }
-  return d.read_response(false);
 }
 
 http_response http_connection::read_response() {

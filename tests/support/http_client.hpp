@@ -56,6 +56,9 @@ public:
   /// Writes `bytes` as they are (e.g. a malformed request line) and reads one response.
   http_response send_raw(std::string_view bytes);
 
+  /// Writes `bytes` as they are and reads nothing (e.g. part of a request).
+  void write_raw(std::string_view bytes);
+
   /// Reads one more response (e.g. the second of two pipelined requests).
   http_response read_response();
 
