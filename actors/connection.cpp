@@ -18,8 +18,8 @@ const char* to_string(session_errc x) noexcept {
       return "not_found";
     case session_errc::shutting_down:
       return "shutting_down";
-    case session_errc::invalid:
-      return "invalid";
+    case session_errc::unreadable:
+      return "unreadable";
   }
   return "unknown";
 }
@@ -36,8 +36,10 @@ port_error to_port_error(const caf::error& err) {
         return {"not_found", "no such user", 404};
       case session_errc::shutting_down:
         return {"overloaded", "the node is shutting down; retry on another node", 503};
-      case session_errc::invalid:
-        return {"internal_error", "the session could not be restored", 500};
+      case session_errc::unreadable:
+        // Not a 503: retrying cannot help until an operator restores the user's data.
+        return {"internal_error", "this user's stored data failed its integrity check and was "
+                                  "not used; nothing was applied", 500};
     }
   }
   if (err == caf::sec::request_timeout) {

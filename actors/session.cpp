@@ -167,6 +167,23 @@ bool apply_state(session_state& st, model::user_state s, const session_options& 
   return changed;
 }
 
+/// A session whose history failed its integrity check: every request waiting for it, and any
+/// that comes within `linger`, is answered `unreadable` (so clients get a definite error instead
+/// of a retry loop); then it stops with that reason and its supervisor decides on a restart.
+void refuse_all(session_ptr self, std::chrono::milliseconds linger) {
+  self->set_default_handler(
+    [](caf::scheduled_actor* me, caf::message_view&) -> caf::result<caf::message> {
+      // Only requests get the error: an error sent as a plain message would make its receiver
+      // (the supervisor, for a drain) quit.
+      if (me->current_mailbox_element()->mid.is_request()) {
+        return make_error(session_errc::unreadable);
+      }
+      return caf::message{};
+    });
+  self->become([self](idle_atom) { self->quit(make_error(session_errc::unreadable)); });
+  self->delayed_send(self, linger, idle_atom::value);
+}
+
 /// Rebuilds the session from its history; false if the history is unreadable.
 bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
   if (h.has_snapshot) {
@@ -437,7 +454,7 @@ caf::behavior session(session_ptr self, std::string user, deps_ptr deps,
     .await(
       [self, deps](loaded_history& h) {
         if (!rehydrate(self->state, h, *deps)) {
-          self->quit(make_error(session_errc::invalid));
+          refuse_all(self, deps->opt.unreadable_linger);
         }
       },
       [self](caf::error& err) {

@@ -26,6 +26,8 @@ struct session_options {
   std::size_t ring_capacity = 64;                  ///< recent interactions kept for features
   std::chrono::milliseconds idle_timeout{300'000}; ///< passivate after this long without work
   std::uint64_t snapshot_every = 256;              ///< events between snapshots
+  /// How long a session with an unreadable history answers `unreadable` before it stops.
+  std::chrono::milliseconds unreadable_linger{1000};
   bool persist_events = true;   ///< false at Maximum privacy: nothing is written to the store
   bool keep_element_id = true;  ///< store element ids (false = data minimisation)
   model::recommender_options recommender;

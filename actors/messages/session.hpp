@@ -39,7 +39,7 @@ enum class session_errc : std::uint8_t {
   store_failed,      ///< the store refused or timed out: nothing was acknowledged
   not_found,         ///< no such user
   shutting_down,     ///< the node is draining
-  invalid,           ///< a message the session cannot apply
+  unreadable,        ///< the user's stored history failed its integrity check: not used
 };
 
 /// Category atom of session_errc errors.
