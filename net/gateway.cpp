@@ -28,11 +28,12 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-/// Accepts connections and starts an http_session for each.
+/// Accepts connections and starts an http_session for each. The operator listener
+/// (gateway.metrics_address) serves plain HTTP metrics and health only.
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  listener(asio::io_context& ioc, detail::gateway_context& ctx) : ioc_(ioc), acceptor_(ioc),
-                                                                  ctx_(ctx) {}
+  listener(asio::io_context& ioc, detail::gateway_context& ctx, bool operator_port = false)
+    : ioc_(ioc), acceptor_(ioc), ctx_(ctx), operator_port_(operator_port) {}
 
   std::uint16_t bind(const std::string& host, std::uint16_t port) {
     boost::system::error_code ec;
@@ -113,13 +114,15 @@ private:
                                                   + "); close some first", ""});
       count_refusal("connections_per_ip");
     }
-    if (ctx_.tls != nullptr) {
+    if (ctx_.tls != nullptr && !operator_port_) {
       std::make_shared<http_session<detail::tls_stream>>(
-        detail::tls_stream{std::move(socket), *ctx_.tls}, ctx_, std::move(slot), std::move(refusal))
+        detail::tls_stream{std::move(socket), *ctx_.tls}, ctx_, std::move(slot), std::move(refusal),
+        false)
         ->run();
     } else {
       std::make_shared<http_session<detail::plain_stream>>(
-        detail::plain_stream{std::move(socket)}, ctx_, std::move(slot), std::move(refusal))
+        detail::plain_stream{std::move(socket)}, ctx_, std::move(slot), std::move(refusal),
+        operator_port_)
         ->run();
     }
   }
@@ -133,7 +136,32 @@ private:
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
   detail::gateway_context& ctx_;
+  bool operator_port_;
 };
+
+/// "host:port" (an IPv6 host in brackets) split in two; throws std::invalid_argument naming
+/// gateway.metrics_address.
+std::pair<std::string, std::uint16_t> split_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  auto bad = [&text] {
+    return std::invalid_argument("gateway.metrics_address: \"" + text
+                                 + "\" is not host:port (e.g. 127.0.0.1:9100)");
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw bad();
+  }
+  auto host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || (port = port * 10 + static_cast<unsigned>(c - '0')) > 65535) {
+      throw bad();
+    }
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
 
 /// The TLS context of the options: certificate chain, key, and the lowest protocol version.
 /// Throws std::invalid_argument naming the `tls.*` key at fault (a configuration error).
@@ -182,8 +210,10 @@ struct gateway::impl {
   // (after begin_shutdown): without it the io threads return and answers are never written.
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::shared_ptr<listener> lst;
+  std::shared_ptr<listener> operator_lst;  ///< gateway.metrics_address, if set
   std::vector<std::thread> threads;
   bool stopped = false;
+  std::uint16_t metrics_port = 0;
 };
 
 gateway::gateway(gateway_options opt, actors::gateway_port& port,
@@ -207,6 +237,12 @@ std::uint16_t gateway::start() {
   }
   d.lst = std::make_shared<listener>(d.ioc, d.ctx);
   auto port = d.lst->bind(d.ctx.opt.host, d.ctx.opt.port);
+  if (!d.ctx.opt.metrics_address.empty()) {
+    auto [host, metrics_port] = split_address(d.ctx.opt.metrics_address);
+    d.operator_lst = std::make_shared<listener>(d.ioc, d.ctx, true);
+    d.metrics_port = d.operator_lst->bind(host, metrics_port);
+    d.operator_lst->run();
+  }
   d.lst->run();
   for (int i = 0; i < d.ctx.opt.threads; ++i) {
     d.threads.emplace_back([&d] {
@@ -217,11 +253,15 @@ std::uint16_t gateway::start() {
   return port;
 }
 
+std::uint16_t gateway::metrics_port() const {
+  return impl_->metrics_port;
+}
+
 void gateway::begin_shutdown() {
   auto& d = *impl_;
   d.ctx.shutting_down = true;
   if (d.lst) {
-    d.lst->stop();
+    d.lst->stop();  // the operator listener stays: health and metrics while draining
   }
 }
 
@@ -243,8 +283,10 @@ void gateway::stop() {
     return;
   }
   d.stopped = true;
-  if (d.lst) {
-    d.lst->stop();
+  for (auto* l : {&d.lst, &d.operator_lst}) {
+    if (*l) {
+      (*l)->stop();
+    }
   }
   d.work.reset();
   d.ioc.stop();

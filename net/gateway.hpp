@@ -41,6 +41,9 @@ struct gateway_options {
   double ws_messages_per_minute = 1200;         ///< per socket; over it an error frame (0 = none)
   std::size_t connections_per_ip = 256;         ///< open connections per client address (0 = any)
   tls_options tls;
+  /// "host:port" of a plain-HTTP operator listener serving only /metrics (open), /healthz and
+  /// /readyz; empty = none. Port 0 picks a free one (see gateway::metrics_port()).
+  std::string metrics_address;
   auth::ip_policy_options ip;                   ///< client addresses allowed (all by default)
   codec_limits limits;
   access_options access;                        ///< tokens and roles (auth is required)
@@ -60,6 +63,9 @@ public:
   /// with the reason if the address cannot be bound, std::invalid_argument naming the key if the
   /// TLS files or the IP rules cannot be used.
   std::uint16_t start();
+
+  /// The bound port of the operator listener (0 if there is none).
+  [[nodiscard]] std::uint16_t metrics_port() const;
 
   /// First step of a graceful stop: closes the listener and refuses new requests and batches
   /// (503 / an error frame); what was accepted is still answered.

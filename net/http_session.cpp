@@ -33,8 +33,10 @@ std::string_view field_of(const http::request<http::string_body>& req, http::fie
 
 template <class Stream>
 http_session<Stream>::http_session(Stream&& stream, detail::gateway_context& ctx,
-                                   detail::address_slot slot, std::optional<http_reply> refusal)
-  : stream_(std::move(stream)), ctx_(ctx), slot_(std::move(slot)), refusal_(std::move(refusal)) {}
+                                   detail::address_slot slot, std::optional<http_reply> refusal,
+                                   bool operator_port)
+  : stream_(std::move(stream)), ctx_(ctx), slot_(std::move(slot)), refusal_(std::move(refusal)),
+    operator_port_(operator_port) {}
 
 template <class Stream>
 void http_session<Stream>::run() {
@@ -105,7 +107,7 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   head_ = req.method() == http::verb::head;
   auto target = std::string{req.target()};
   route_ = std::string{router::route_of(target)};
-  if (websocket::is_upgrade(req) && route_ == "/ws") {
+  if (websocket::is_upgrade(req) && route_ == "/ws" && !operator_port_) {
     auto user = ws_user_of(target);
     if (!is_valid_user_id(user)) {
       return reply(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
@@ -148,7 +150,8 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   counted_ = true;
   auto method = std::string{req.method_string()};
   auto authorization = std::string{field_of(req, http::field::authorization)};
-  ctx_.routes.handle(method, target, {authorization, slot_.address()}, std::move(req.body()),
+  ctx_.routes.handle(method, target, {authorization, slot_.address(), operator_port_},
+                     std::move(req.body()),
                      [self = this->shared_from_this()](http_reply r) {
                        // Routing may answer on an actor thread: back to our strand.
                        boost::asio::post(self->stream_.get_executor(),

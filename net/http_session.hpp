@@ -23,8 +23,9 @@ public:
   /// `slot` holds the connection's place in its address's count. With `refusal`, the first
   /// request is answered with it and the connection closed (an address over its limit, or not
   /// allowed by the IP policy): the client learns why instead of seeing a bare reset.
+  /// `operator_port`: the connection came in on the operator listener (metrics only).
   http_session(Stream&& stream, detail::gateway_context& ctx, detail::address_slot slot,
-               std::optional<http_reply> refusal = std::nullopt);
+               std::optional<http_reply> refusal, bool operator_port);
 
   /// Starts on the connection's strand: the TLS handshake if any, then the first read.
   void run();
@@ -48,6 +49,7 @@ private:
   bool keep_alive_ = true;
   bool head_ = false;
   bool counted_ = false;  ///< this request is in ctx_.inflight until its reply is written
+  bool operator_port_ = false;
   std::string route_;
 };
 

@@ -61,6 +61,9 @@ public:
   struct caller_info {
     std::string_view authorization;
     std::string_view address;
+    /// The request came in on the operator listener (gateway.metrics_address): only /metrics
+    /// (open), /healthz and /readyz are served there.
+    bool operator_port = false;
   };
 
   /// Handles one request. `done` is called exactly once, possibly on another thread.

@@ -277,7 +277,10 @@ const std::vector<key_spec>& key_table() {
       int_key(AIA_CONFIG_FIELD(gateway.max_batch), 1, 10000,
               "interactions per WebSocket batch at most"),
       real_key(AIA_CONFIG_FIELD(gateway.idle_timeout), {.lo = 0, .lo_open = true},
-               "seconds an idle HTTP keep-alive connection lives"),
+               "seconds an idle HTTP keep-alive connection lives (and at most to send a request)"),
+      text_key(AIA_CONFIG_FIELD(gateway.metrics_address), false,
+               "host:port of a plain-HTTP listener with open /metrics, /healthz, /readyz "
+               "(then /metrics on the main port needs a token); empty = none"),
       real_key(AIA_CONFIG_FIELD(session.idle_timeout), {.lo = 0, .lo_open = true},
                "seconds before an idle session is passivated"),
       int_key(AIA_CONFIG_FIELD(session.ring_capacity), 8, 4096,

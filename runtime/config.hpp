@@ -47,6 +47,7 @@ struct node_config {
     std::size_t max_ws_message_bytes = 1 << 20;
     std::size_t max_batch = 500;          ///< interactions per WebSocket batch
     double idle_timeout = 60;             ///< seconds an idle HTTP keep-alive connection lives
+    std::string metrics_address;          ///< host:port of a metrics-only listener; empty = none
   } gateway;
 
   struct session_section {

@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
     }
     std::cout << "aia-node: listening on " << (cfg.tls.cert_file.empty() ? "http" : "https")
               << "://" << cfg.host << ":" << port << std::endl;
+    if (auto mp = n.metrics_port(); mp != 0) {
+      auto host = cfg.gateway.metrics_address.substr(0, cfg.gateway.metrics_address.rfind(':'));
+      std::cout << "aia-node: metrics on http://" << host << ":" << mp << "/metrics" << std::endl;
+    }
   } catch (const std::invalid_argument& e) {
     std::cerr << "error: " << e.what() << "\n";  // a bad auth.* or tls.* setting: as any bad config
     return 2;

@@ -21,7 +21,10 @@ net::gateway_options gateway_options_of(const node_config& cfg) {
   o.max_ws_message_bytes = cfg.gateway.max_ws_message_bytes;
   o.idle_timeout = cfg.gateway.idle_timeout;
   o.limits.max_batch = cfg.gateway.max_batch;
-  o.access.metrics_need_token = cfg.auth.metrics == "token";
+  // With an operator listener for metrics, the public port serves them to tokens only.
+  o.access.metrics_need_token =
+    cfg.auth.metrics == "token" || !cfg.gateway.metrics_address.empty();
+  o.metrics_address = cfg.gateway.metrics_address;
   o.access.requests_per_minute = cfg.limits.requests_per_minute;
   o.access.ip_requests_per_minute = cfg.limits.ip_requests_per_minute;
   o.ws_messages_per_minute = cfg.limits.ws_messages_per_minute;
@@ -89,6 +92,10 @@ std::uint16_t node::start() {
                              {"port", static_cast<std::uint64_t>(port)},
                              {"privacy_level", std::string{to_string(d.cfg.privacy.level)}}});
   return port;
+}
+
+std::uint16_t node::metrics_port() const {
+  return impl_->gateway ? impl_->gateway->metrics_port() : 0;
 }
 
 std::vector<std::pair<std::string, std::string>> node::dev_tokens() const {

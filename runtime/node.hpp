@@ -24,6 +24,9 @@ public:
   /// port taken, ...).
   std::uint16_t start();
 
+  /// After start: the port of the operator listener (gateway.metrics_address), 0 if none.
+  [[nodiscard]] std::uint16_t metrics_port() const;
+
   /// Graceful stop: not ready, stop accepting, drain sessions (snapshots), stop actors.
   void shutdown();
 

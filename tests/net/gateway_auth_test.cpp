@@ -176,6 +176,34 @@ TEST_CASE("/metrics is open by default and for analyst or admin tokens when so c
   }
 }
 
+TEST_CASE("/metrics can be served open on a separate operator address, token-only on the API "
+          "port") {
+  node_process node{node_options::with_args({"--gateway.metrics_address=127.0.0.1:0"})};
+  auto out = node.stdout_text();
+  constexpr std::string_view marker = "aia-node: metrics on http://127.0.0.1:";
+  auto at = out.find(marker);
+  REQUIRE(at != std::string::npos);
+  auto metrics_port = static_cast<std::uint16_t>(std::stoi(out.substr(at + marker.size())));
+  REQUIRE(metrics_port != node.port());
+
+  auto open = http_request(metrics_port, "GET", "/metrics", {}, {{"Authorization", ""}});
+  CHECK(open.status == 200);
+  CHECK_THAT(open.body, Catch::Contains("# TYPE websocket_connections_active gauge"));
+  CHECK(http_request(metrics_port, "GET", "/healthz", {}, {{"Authorization", ""}}).status == 200);
+  // Nothing else is served there, not even with a token.
+  CHECK(http_request(metrics_port, "GET", std::string{api} + "/profile/user123").status == 404);
+  CHECK(http_request(metrics_port, "POST", std::string{api} + "/interaction",
+                     std::string{spec_rest_interaction})
+          .status
+        == 404);
+  ws_client ws{metrics_port, ws_path("user123")};
+  CHECK_FALSE(ws.upgraded());
+
+  CHECK(http_request(node.port(), "GET", "/metrics", {}, {{"Authorization", ""}}).status == 401);
+  CHECK(http_request(node.port(), "GET", "/metrics").status == 200);  // admin token
+  CHECK(node_metric(metrics_port, "interactions_total") == 0);
+}
+
 TEST_CASE("a refusal never echoes the token or the secret") {
   node_process node;
   auto token = token_for("alice", "user", -3600);  // expired beyond the leeway
