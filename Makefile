@@ -22,9 +22,11 @@ build: configure
 run: build
 	AIA_DEV=1 $(BUILD)/bin/aia-node --config config/aia-node.conf
 
-# Every test through ctest; exits non-zero on any failure.
+# Every test through ctest, then each fuzz harness for 30 s (fuzz-ci); exits non-zero on any
+# failure or crash.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
+	$(MAKE) fuzz-ci
 
 # The same tests in a Debug build under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
