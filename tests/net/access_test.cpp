@@ -48,7 +48,7 @@ TEST_CASE("an own-data scope needs a named user equal to the subject") {
   CHECK_FALSE(allowed(as(role::user), operation::read_profile, "alice "));
 }
 
-TEST_CASE("role names parse exactly; anything else is no role") {
+TEST_CASE("role names parse exactly, and anything else is no role") {
   CHECK(parse_role("user") == role::user);
   CHECK(parse_role("analyst") == role::analyst);
   CHECK(parse_role("admin") == role::admin);

@@ -93,7 +93,7 @@ TEST_CASE("API routes without a valid token are 401 with the reason, and nothing
   CHECK(node_metric(port, R"(errors_total{reason="unauthorized"})") >= 9);
 }
 
-TEST_CASE("a user token acts on its own user only; an analyst reads no profile; admin all") {
+TEST_CASE("a user token acts on its own user only, and an analyst reads no profile, and admin all") {
   node_process node;
   auto port = node.port();
   auto alice = bearer(token_for("alice", "user"));

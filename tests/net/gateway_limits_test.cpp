@@ -92,7 +92,7 @@ TEST_CASE("a WebSocket over its message rate gets error frames, then a 1008 clos
   CHECK(ws.close_code() == 1008);
 }
 
-TEST_CASE("an address holds a bounded number of connections; the next one is told why") {
+TEST_CASE("an address holds a bounded number of connections, and the next one is told why") {
   node_process node{node_options::with_args({"--limits.connections_per_ip=4"})};
   std::vector<std::unique_ptr<http_connection>> held;
   for (int i = 0; i < 3; ++i) {

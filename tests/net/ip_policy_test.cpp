@@ -77,7 +77,7 @@ TEST_CASE("a policy without rules allows every address and is inactive") {
   CHECK(allowed(blank, "10.0.0.1"));
 }
 
-TEST_CASE("an allow list lets in only its ranges; bare addresses are single hosts") {
+TEST_CASE("an allow list lets in only its ranges, and bare addresses are single hosts") {
   auto p = with_allow("10.0.0.0/8, 192.168.1.7,::1");
   CHECK(p.active());
   CHECK(allowed(p, "10.0.0.0"));
@@ -231,7 +231,7 @@ TEST_CASE("country rules need a database that opens") {
   CHECK_THROWS_WITH(f.policy("GB,", ""), R"(allow_countries: empty entry in "GB,")");
 }
 
-TEST_CASE("an allow_countries list lets in only its countries; unknown ones are refused") {
+TEST_CASE("an allow_countries list lets in only its countries, and unknown ones are refused") {
   country_db_fixture f;
   auto p = f.policy("gb, Fr", "");
   CHECK(p.active());
@@ -248,7 +248,7 @@ TEST_CASE("an allow_countries list lets in only its countries; unknown ones are 
   CHECK_FALSE(allowed(p, "127.0.0.1")); // loopback has no country either
 }
 
-TEST_CASE("a deny_countries list refuses its countries; unknown ones pass") {
+TEST_CASE("a deny_countries list refuses its countries, and unknown ones pass") {
   country_db_fixture f;
   auto p = f.policy("", "fr,DE");
   CHECK(p.check("2001:db8::1").reason == "country FR is in the deny list");

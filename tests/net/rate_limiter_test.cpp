@@ -25,7 +25,7 @@ TEST_CASE("a bucket allows a burst of the per-minute figure, then one per 60/rat
   CHECK(b.take(1000.6 + 600) > 0);
 }
 
-TEST_CASE("the limiter keeps one bucket per key; zero disables it") {
+TEST_CASE("the limiter keeps one bucket per key, and zero disables it") {
   rate_limiter lim{2};
   CHECK(lim.take("alice", 10) == 0);
   CHECK(lim.take("alice", 10) == 0);
