@@ -9,7 +9,7 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev libeigen3-dev
   libhiredis-dev libspdlog-dev libssl-dev catch2 redis-server
   nlohmann-json3-dev libsqlite3-dev sqlite3 libjemalloc-dev
-  curl python3 openssl
+  curl python3 python3-yaml openssl
   libmaxminddb-dev  # the gateway's country rules read MaxMind .mmdb databases (net/auth/ip_policy)
   prometheus  # for promtool: the tests validate /metrics with `promtool check metrics`
 )
