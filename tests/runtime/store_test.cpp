@@ -1,8 +1,13 @@
 // Contract tests of the store interface, run against every backend available to the build.
 #include "runtime/store.hpp"
 
+#include "privacy/sealing.hpp"
+#include "runtime/redis_store.hpp"
+#include "tests/support/redis_server.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -25,11 +30,23 @@ stored_event event(const std::string& user, std::uint64_t seq, std::uint8_t byte
                       1795000000.0 + static_cast<double>(seq), std::vector<std::uint8_t>{byte, 2, 3}};
 }
 
-/// Every backend under test, opened on a fresh location.
+/// The Redis server of this test run, started on first use (a real redis-server).
+aia::test::redis_server& shared_redis() {
+  static aia::test::redis_server server;
+  return server;
+}
+
+/// Every backend under test, opened on a fresh location (for Redis: a fresh key prefix).
 std::vector<std::pair<std::string, std::function<std::unique_ptr<store>()>>> backends(
   const std::filesystem::path& dir) {
+  auto sealer = std::make_shared<const aia::privacy::sealer>(
+    aia::privacy::key_ring::ephemeral(static_cast<std::int64_t>(std::time(nullptr))));
+  auto prefix = "aia-test:" + dir.filename().string() + ":";
   return {{"sqlite", [dir] {
              return open_sqlite_store((dir / "store.db").string(), sqlite_sync::normal);
+           }},
+          {"redis", [sealer, prefix] {
+             return open_redis_store(parse_redis_url(shared_redis().url()), sealer, prefix);
            }}};
 }
 
