@@ -29,6 +29,7 @@ struct writer_loop {
   runtime::histogram& commit_seconds;
   runtime::counter& commits;
   runtime::counter& failures;
+  runtime::gauge* status;  ///< <backend>_connection_status, if the backend is not embedded
   std::vector<runtime::stored_event> events;
   std::vector<runtime::snapshot_record> snapshots;
   std::vector<pending_write> waiting;
@@ -44,6 +45,7 @@ struct writer_loop {
     commit_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     commits.inc();
+    set_available(!err || !backend->check());
     if (err) {
       failures.inc();
       log::error("store.write_failed", {{"backend", std::string{backend->backend()}},
@@ -100,6 +102,16 @@ struct writer_loop {
     return out;
   }
 
+  void set_available(bool up) {
+    opt.available->store(up);
+    if (status != nullptr) {
+      status->set(up ? 1 : 0);
+    }
+  }
+
+  /// Nothing to do for a while: find out whether the backend still answers (or is back).
+  void probe() { set_available(!backend->check()); }
+
   void on_exit(const caf::exit_msg& msg) {
     flush();
     running = false;
@@ -113,8 +125,12 @@ struct writer_loop {
     auto exit = [this](caf::exit_msg& msg) { on_exit(msg); };
     using clock = std::chrono::steady_clock;
     auto last_flush = clock::time_point{};
+    probe();
     while (running) {
-      self->receive(write, load, exit);
+      self->receive(write, load, exit, caf::after(opt.probe_interval) >> [this] { probe(); });
+      if (waiting.empty()) {
+        continue;  // a load or a probe: nothing to commit
+      }
       // Take everything already waiting into the same transaction (group commit). Under a
       // steady stream (the last commit ended less than commit_delay ago) the round also waits
       // up to commit_delay for more writes, so commits are fewer and larger; otherwise the zero
@@ -142,15 +158,20 @@ caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::s
   auto& commits = metrics.get_counter("store_commits_total", "Group commits of the store");
   auto& failures = metrics.get_counter("store_commit_failures_total",
                                        "Group commits the store refused");
+  runtime::gauge* status = nullptr;
+  if (std::string_view{backend->backend()} != "sqlite") {
+    status = &metrics.get_gauge(std::string{backend->backend()} + "_connection_status",
+                                "1 while the store backend answers, 0 while it does not");
+  }
   // Arguments go through spawn, not a capture: CAF 0.17 binds a reference to a null tuple when
   // a function actor is spawned without arguments (UBSan reports it).
   return sys.spawn<caf::detached>(
-    [&commit_seconds, &commits, &failures](caf::blocking_actor* self,
+    [&commit_seconds, &commits, &failures, status](caf::blocking_actor* self,
                                            std::shared_ptr<runtime::store> st,
                                            store_writer_options o) {
       pthread_setname_np(pthread_self(), "aia.store");  // its own thread (detached actor)
-      writer_loop loop{self, std::move(st), o, commit_seconds, commits, failures, {}, {}, {},
-                       true};
+      writer_loop loop{self,     std::move(st), o,  commit_seconds, commits, failures,
+                       status,   {},            {}, {},             true};
       loop.run();
     },
     std::move(backend), opt);

@@ -6,6 +6,7 @@
 #include "actors/messages/session.hpp"
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
+#include "runtime/redis_store.hpp"
 #include "model/state_model.hpp"
 #include "privacy/sealing.hpp"
 #include "runtime/log.hpp"
@@ -100,13 +101,36 @@ std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
   return std::make_shared<const privacy::sealer>(std::move(opened.ring));
 }
 
+/// The store of the node: Redis when REDIS_URL is set (every node of a cluster then shares it,
+/// and must share the key ring too: store.keyring_file), else SQLite in the data directory.
+/// Throws std::invalid_argument for a bad REDIS_URL, std::runtime_error if the store cannot be
+/// opened.
+std::shared_ptr<store> open_store(const node_config& cfg) {
+  if (!cfg.redis_url.empty()) {
+    auto opt = parse_redis_url(cfg.redis_url);
+    // No local store file guards the ring here: a missing ring is created. Nodes sharing a
+    // Redis must be given the same ring (store.keyring_file), or they cannot read each other's
+    // users.
+    auto sealer = open_sealer(cfg, std::filesystem::path{cfg.data_dir} / "no-local-store");
+    return open_redis_store(opt, std::move(sealer));
+  }
+  auto path = std::filesystem::path{cfg.data_dir} / "aia.db";
+  return open_sqlite_store(path.string(),
+                           cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal,
+                           open_sealer(cfg, path));
+}
+
 } // namespace
 
 struct actor_graph::impl {
   explicit impl(const node_config& cfg)
     : caf_cfg(make_caf_config(cfg)), sys(caf_cfg),
-      queue(std::make_shared<actors::admission_queue>(cfg.real_time.max_queue_size)) {}
+      queue(std::make_shared<actors::admission_queue>(cfg.real_time.max_queue_size)) {
+    writer_opt.group_commit_max = static_cast<std::size_t>(cfg.store.group_commit_max);
+    writer_opt.commit_delay = std::chrono::microseconds{cfg.store.commit_delay_us};
+  }
 
+  actors::store_writer_options writer_opt;
   metrics_registry metrics;
   caf::actor_system_config caf_cfg;
   caf::actor_system sys;
@@ -121,13 +145,10 @@ struct actor_graph::impl {
 actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(cfg)) {
   auto& d = *impl_;
   std::filesystem::create_directories(cfg.data_dir);
-  auto path = std::filesystem::path{cfg.data_dir} / "aia.db";
-  std::shared_ptr<store> backend = open_sqlite_store(
-    path.string(), cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal,
-    open_sealer(cfg, path));
-  d.writer = actors::spawn_store_writer(
-    d.sys, backend, {static_cast<std::size_t>(cfg.store.group_commit_max),
-             std::chrono::microseconds{cfg.store.commit_delay_us}}, d.metrics);
+  auto backend = open_store(cfg);
+  log::info("store.opened", {{"backend", std::string{backend->backend()}},
+                             {"users", backend->user_count()}});
+  d.writer = actors::spawn_store_writer(d.sys, std::move(backend), d.writer_opt, d.metrics);
 
   std::shared_ptr<const model::state_model> m = model::make_baseline_model(
     {cfg.features.enable_emotional_analysis, cfg.features.enable_cognitive_load_assessment});
@@ -161,8 +182,6 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
                                [&sessions] {
                                  return resident_bytes() / std::max(1.0, sessions.value());
                                });
-  log::info("store.opened", {{"backend", std::string{backend->backend()}},
-                             {"users", backend->user_count()}});
 }
 
 actor_graph::~actor_graph() {
@@ -175,6 +194,10 @@ actors::gateway_port& actor_graph::port() noexcept {
 
 metrics_registry& actor_graph::metrics() noexcept {
   return impl_->metrics;
+}
+
+bool actor_graph::store_available() const noexcept {
+  return impl_->writer_opt.available->load();
 }
 
 caf::actor_system& actor_graph::system() noexcept {

@@ -29,6 +29,10 @@ public:
   /// The node's metrics.
   [[nodiscard]] metrics_registry& metrics() noexcept;
 
+  /// Whether the store backend took the last commit or answered the last probe (Redis may be
+  /// away; the embedded store always is there). Thread-safe.
+  [[nodiscard]] bool store_available() const noexcept;
+
   /// The actor system (tests and tools; blocking calls only outside actors).
   [[nodiscard]] caf::actor_system& system() noexcept;
 

@@ -69,7 +69,7 @@ struct node_config {
     int key_rotation_days = 90;           ///< a key seals new writes this long, 1..3650
   } store;
 
-  std::string redis_url;                  ///< REDIS_URL; reserved for the cluster backend
+  std::string redis_url;                  ///< REDIS_URL: the Redis store; empty = SQLite
 
   /// Request rate limits (token buckets; a burst of the per-minute figure, then a steady rate).
   struct limits_section {

@@ -74,18 +74,15 @@ node::~node() {
 
 std::uint16_t node::start() {
   auto& d = *impl_;
-  if (!d.cfg.redis_url.empty()) {
-    log::warn("config.redis_not_available",
-              {{"reason", std::string{"the redis backend arrives with the cluster work; "
-                                      "using the embedded store"}}});
-  }
   // Keys first: a bad key setting is a configuration error, found before anything starts.
   d.auth = std::make_shared<const net::auth::authenticator>(auth_settings_of(d.cfg));
   d.graph = std::make_unique<actor_graph>(d.cfg);
   auto gopt = gateway_options_of(d.cfg);
   gopt.access.auth = d.auth;
   d.gateway = std::make_unique<net::gateway>(std::move(gopt), d.graph->port(),
-                                             d.graph->metrics(), [&d] { return d.ready.load(); });
+                                             d.graph->metrics(), [&d] {
+                                               return d.ready.load() && d.graph->store_available();
+                                             });
   auto port = d.gateway->start();
   d.ready = true;
   log::info("node.started", {{"host", d.cfg.host},

@@ -244,6 +244,14 @@ public:
 
   const char* backend() const noexcept override { return "redis"; }
 
+  std::optional<store_error> check() override {
+    auto r = conn_.run({"PING"});
+    if (auto* err = std::get_if<store_error>(&r)) {
+      return *err;
+    }
+    return std::nullopt;
+  }
+
 private:
   /// Opens one stored value (or reports `malformed`, a record that did not decode). On failure
   /// it logs, marks `out` unreadable and gives no bytes, as the SQLite store does.

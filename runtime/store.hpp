@@ -75,6 +75,10 @@ public:
 
   /// Backend name for logs and metrics ("sqlite", "redis").
   [[nodiscard]] virtual const char* backend() const noexcept = 0;
+
+  /// Whether the backend answers now (Redis: a PING, re-connecting if due); the embedded store
+  /// always does. The node is not ready while it does not.
+  [[nodiscard]] virtual std::optional<store_error> check() { return std::nullopt; }
 };
 
 /// Sync mode of the SQLite backend: `normal` survives a killed process, `full` also power loss.
