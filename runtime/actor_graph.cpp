@@ -75,11 +75,14 @@ const char* to_string(privacy::key_ring::change c) {
 
 /// Opens the key ring that seals the store `db` (creating or rotating it as due). Throws with
 /// the reason, which never holds a key.
+std::filesystem::path keyring_file(const node_config& cfg) {
+  return cfg.store.keyring_file.empty() ? std::filesystem::path{cfg.data_dir} / "keyring"
+                                        : std::filesystem::path{cfg.store.keyring_file};
+}
+
 std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
                                                    const std::filesystem::path& db) {
-  std::filesystem::path file = cfg.store.keyring_file.empty()
-                                 ? std::filesystem::path{cfg.data_dir} / "keyring"
-                                 : std::filesystem::path{cfg.store.keyring_file};
+  auto file = keyring_file(cfg);
   // A fresh ring cannot open what an earlier one sealed: refuse rather than start with a store
   // whose every user fails to load (a wrong keyring_file, a ring not restored from backup).
   std::error_code ec;
@@ -108,11 +111,20 @@ std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
 std::shared_ptr<store> open_store(const node_config& cfg) {
   if (!cfg.redis_url.empty()) {
     auto opt = parse_redis_url(cfg.redis_url);
-    // No local store file guards the ring here: a missing ring is created. Nodes sharing a
-    // Redis must be given the same ring (store.keyring_file), or they cannot read each other's
-    // users.
+    // Nodes sharing a Redis must share the key ring (store.keyring_file). A ring made now
+    // cannot open what Redis already holds: refuse it (and leave no such ring behind) rather
+    // than start a node whose every stored user fails to load.
+    auto ring = keyring_file(cfg);
+    bool had_ring = std::filesystem::exists(ring);
     auto sealer = open_sealer(cfg, std::filesystem::path{cfg.data_dir} / "no-local-store");
-    return open_redis_store(opt, std::move(sealer));
+    auto st = open_redis_store(opt, std::move(sealer));
+    if (auto users = st->user_count(); !had_ring && users > 0) {
+      std::filesystem::remove(ring);
+      throw std::runtime_error("key ring " + ring.string() + " is missing but Redis already "
+                               "holds " + std::to_string(users) + " users: give this node the "
+                               "ring the other nodes use (store.keyring_file)");
+    }
+    return st;
   }
   auto path = std::filesystem::path{cfg.data_dir} / "aia.db";
   return open_sqlite_store(path.string(),

@@ -60,6 +60,14 @@ TEST_CASE("with REDIS_URL a node keeps its users in Redis, where another node re
   CHECK(profile_count(b.port(), "redis-user") == 3);
   CHECK(post(b, "redis-user") == 200);
   CHECK(profile_count(b.port(), "redis-user") == 4);
+
+  // A node without that ring would make a new one that opens none of it: it refuses to start
+  // and leaves no ring behind.
+  auto dir = b.data_dir().parent_path() / "ringless";
+  auto ringless = run_node_expecting_exit("--redis_url=" + redis.url(), true, dir);
+  CHECK(ringless.status == 1);
+  CHECK_THAT(ringless.output, Catch::Contains("key ring") && Catch::Contains("store.keyring_file"));
+  CHECK_FALSE(fs::exists(dir / "keyring"));
 }
 
 TEST_CASE("while Redis is away the node is not ready and refuses writes, then recovers") {
