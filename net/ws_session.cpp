@@ -108,13 +108,14 @@ void ws_session<Stream>::on_read(beast::error_code ec, std::size_t) {
 template <class Stream>
 void ws_session<Stream>::handle_message(std::string_view text) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (valid_until_ > 0 && now_seconds() > valid_until_) {
+  auto now = now_seconds();  // one clock read for the expiry, the rate and the parse
+  if (valid_until_ > 0 && now > valid_until_) {
     // The token that opened the socket has expired: no more work on it; reconnect with a new one.
     send({ws_error({"unauthorized", "the token has expired; reconnect with a fresh one", ""})});
     return close(websocket::close_code::policy_error, "token expired");
   }
   if (rate_) {
-    if (auto wait = rate_->take(now_seconds()); wait > 0) {
+    if (auto wait = rate_->take(now); wait > 0) {
       // Refused unread; counted with the bad messages, so one that keeps on is closed (1008).
       ++bad_in_a_row_;
       ctx_.metrics.get_counter("errors_total", "Requests refused, by reason",
@@ -126,7 +127,7 @@ void ws_session<Stream>::handle_message(std::string_view text) {
                              ""})});
     }
   }
-  auto parsed = parse_ws_message(text, user_, ctx_.opt.limits, now_seconds());
+  auto parsed = parse_ws_message(text, user_, ctx_.opt.limits, now);
   if (auto* err = std::get_if<wire_error>(&parsed)) {
     ++bad_in_a_row_;
     ctx_.metrics.get_counter("errors_total", "Requests refused, by reason", {{"reason", err->code}})

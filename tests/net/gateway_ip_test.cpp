@@ -4,13 +4,13 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/mmdb_writer.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/wire.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <random>
 
 using namespace aia::test;
 namespace fs = std::filesystem;
@@ -40,19 +40,14 @@ outcome try_node(const std::vector<std::string>& args) {
 
 /// A country database placing loopback in `country`, in a temporary directory.
 struct country_db {
-  fs::path dir;
-  fs::path file;
+  temp_dir dir{"aia-mmdb-"};
+  fs::path file = dir / "country.mmdb";
   explicit country_db(std::string_view country) {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("aia-mmdb-" + std::to_string(rd()));
-    fs::create_directories(dir);
-    file = dir / "country.mmdb";
     mmdb_writer w;
     w.add("127.0.0.0/8", country);
     w.add("81.2.69.0/24", "GB");
     w.write(file);
   }
-  ~country_db() { fs::remove_all(dir); }
   std::string arg() const { return "--ip.country_db=" + file.string(); }
 };
 

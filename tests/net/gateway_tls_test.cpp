@@ -3,6 +3,7 @@
 #include "tests/support/command.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_client.hpp"
 #include "tests/support/wire.hpp"
 #include "tests/support/ws_client.hpp"
@@ -12,7 +13,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 using namespace aia::test;
@@ -24,16 +24,8 @@ namespace {
 
 /// A temporary directory holding a fresh certificate, removed at the end of the test.
 struct cert_dir {
-  fs::path dir;
-  test_certificate cert;
-
-  cert_dir() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("aia-tls-" + std::to_string(rd()));
-    fs::create_directories(dir);
-    cert = make_test_certificate(dir);
-  }
-  ~cert_dir() { fs::remove_all(dir); }
+  temp_dir dir{"aia-tls-"};
+  test_certificate cert = make_test_certificate(dir.path());
 
   /// Node arguments that serve HTTPS/WSS with this certificate.
   std::vector<std::string> node_args(std::string_view min_version = {}) const {

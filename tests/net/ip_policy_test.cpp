@@ -3,13 +3,13 @@
 #include "net/auth/ip_policy.hpp"
 
 #include "tests/support/mmdb_writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -34,14 +34,10 @@ ip_policy with_deny(std::string deny) {
 
 /// A fresh directory holding a country database, removed at the end of the test.
 struct country_db_fixture {
-  fs::path dir;
-  fs::path db;
+  aia::test::temp_dir dir{"aia-ip-policy-"};
+  fs::path db = dir / "country.mmdb";
 
   country_db_fixture() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("aia-ip-policy-" + std::to_string(rd()));
-    fs::create_directories(dir);
-    db = dir / "country.mmdb";
     aia::test::mmdb_writer w;
     w.add("81.2.69.0/24", "GB");
     w.add("81.2.69.128/25", "gb"); // a more specific network, lower case in the data
@@ -50,10 +46,6 @@ struct country_db_fixture {
     w.add("5.6.7.8", "DE");             // a bare address is one host
     w.add("9.9.9.0/24", "");            // a record without any country
     w.write(db);
-  }
-  ~country_db_fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   ip_policy policy(std::string allow_countries, std::string deny_countries) const {

@@ -1,13 +1,13 @@
 // Test harness: shell commands through popen.
 #include "tests/support/command.hpp"
 
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/tokens.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <filesystem>
-#include <random>
 
 #include <sys/wait.h>
 
@@ -32,20 +32,16 @@ command_result run_command(const std::string& cmd) {
 
 command_result run_node_expecting_exit(const std::string& args, bool trust_key,
                                        const std::filesystem::path& data_dir) {
-  std::random_device rd;
-  auto dir = std::filesystem::temp_directory_path() / ("aia-exit-" + std::to_string(rd()));
-  std::filesystem::create_directories(dir);
+  temp_dir dir{"aia-exit-"};
   auto data = data_dir.empty() ? dir / "data" : data_dir;
   std::string cmd = "timeout 60 " + quoted(AIA_NODE_BIN) + " --host 127.0.0.1 --port 0 --data-dir "
                     + quoted(data.string());
   if (trust_key) {
-    for (const auto& a : trust_test_key(dir)) {
+    for (const auto& a : trust_test_key(dir.path())) {
       cmd += " " + quoted(a);
     }
   }
-  auto r = run_command(cmd + " " + args);
-  std::filesystem::remove_all(dir);
-  return r;
+  return run_command(cmd + " " + args);
 }
 
 } // namespace aia::test
