@@ -1,10 +1,13 @@
 // Bridges the gateway's threads and the actors: one-shot request actors and connection actors.
 #include "actors/connection.hpp"
 
+#include "actors/messages/cluster.hpp"
 #include "actors/messages/session.hpp"
 #include "runtime/log.hpp"
 
 #include <caf/all.hpp>
+
+#include <map>
 
 namespace aia::actors {
 
@@ -53,29 +56,109 @@ namespace {
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using clock = std::chrono::steady_clock;
 
+/// A batch sent and not answered yet, kept so that it can be sent again.
+struct pending_batch {
+  interaction_batch batch;
+  int attempts = 0;
+};
+
 struct connection_state {
   static inline const char* name = "connection";
   clock::time_point last_metrics{};
+  std::uint64_t next_id = 0;
+  std::map<std::uint64_t, pending_batch> pending;  ///< by local id, oldest first
 };
 
-caf::behavior connection_actor(caf::stateful_actor<connection_state>* self, caf::actor sup,
-                               std::string user, std::weak_ptr<push_sink> sink) {
+using connection_ptr = caf::stateful_actor<connection_state>*;
+
+/// Retries of one batch after a refusal that another node, or a moment, can cure.
+constexpr int max_attempts = 8;
+constexpr std::chrono::milliseconds retry_delay{100};
+
+/// A batch with an idempotency key can be sent twice: the session drops the repeat.
+bool resendable(const interaction_batch& b) {
+  if (!b.client_id.empty() && b.seq != 0) {
+    return true;
+  }
+  return !b.interactions.empty()
+         && std::all_of(b.interactions.begin(), b.interactions.end(),
+                        [](const model::interaction& x) { return !x.client_id.empty() && x.seq; });
+}
+
+/// Refusals that say "not here, not now" (a session handing over or restarting, a node
+/// leaving) rather than "never": worth another attempt at the owner the router finds then.
+bool transient(const caf::error& err) {
+  if (err.category() == session_category) {
+    auto c = static_cast<session_errc>(err.code());
+    return c == session_errc::shutting_down || c == session_errc::store_failed;
+  }
+  return err == caf::sec::request_receiver_down;
+}
+
+void report(const std::weak_ptr<push_sink>& sink, const port_error& e) {
+  if (auto s = sink.lock()) {
+    s->on_error(e);
+  }
+}
+
+/// Sends pending batch `id` (again) through the router or supervisor. A batch whose owner
+/// node died is never answered: the (moved_atom) that follows sends it again, and the long
+/// timeout only frees the request.
+void send_batch(connection_ptr self, const caf::actor& sup, std::weak_ptr<push_sink> sink,
+                std::uint64_t id) {
+  auto i = self->state.pending.find(id);
+  if (i == self->state.pending.end()) {
+    return;
+  }
+  ++i->second.attempts;
+  self->request(sup, std::chrono::seconds{60}, submit_atom::value, i->second.batch)
+    .then([self, id](const batch_result&) { self->state.pending.erase(id); },
+          [self, sup, sink, id](caf::error& err) {
+            auto i = self->state.pending.find(id);
+            if (i == self->state.pending.end()) {
+              return;  // answered through another attempt
+            }
+            if (transient(err) && resendable(i->second.batch)
+                && i->second.attempts < max_attempts) {
+              self->delayed_send(self, retry_delay * i->second.attempts, retry_atom::value, id);
+              return;
+            }
+            self->state.pending.erase(i);
+            report(sink, to_port_error(err));
+          });
+}
+
+caf::behavior connection_actor(connection_ptr self, caf::actor sup, std::string user,
+                               std::weak_ptr<push_sink> sink) {
   // Linked: when the supervisor stops (node shutdown), every connection actor stops with it.
   self->link_to(sup);
   self->send(sup, subscribe_atom::value, user, caf::actor_cast<caf::actor>(self));
   return {
     [=](submit_atom, interaction_batch& b) {
       b.wants_ack = true;
-      // No timeout here: the session always answers (a crash answers with an error at once),
-      // and a timer per batch costs a round through CAF's clock thread. REST keeps its edge
-      // timeout because an HTTP client has nothing else to wait on.
-      self->request(sup, caf::infinite, submit_atom::value, std::move(b))
-        .then([](const batch_result&) {},
-              [sink](caf::error& err) {
-                if (auto s = sink.lock()) {
-                  s->on_error(to_port_error(err));
-                }
-              });
+      auto id = ++self->state.next_id;
+      self->state.pending.emplace(id, pending_batch{std::move(b), 0});
+      send_batch(self, sup, sink, id);
+    },
+    [=](retry_atom, std::uint64_t id) { send_batch(self, sup, sink, id); },
+    [=](moved_atom, const std::string&) {
+      // The user's owner changed (a node joined, left or died): whatever is not answered may
+      // be lost with the old owner. Send it again; repeats are dropped by the session.
+      std::vector<std::uint64_t> lost;
+      for (auto& [id, p] : self->state.pending) {
+        if (resendable(p.batch)) {
+          send_batch(self, sup, sink, id);
+        } else {
+          lost.push_back(id);
+        }
+      }
+      for (auto id : lost) {
+        self->state.pending.erase(id);
+        report(sink, {"overloaded", "the node holding this user's session left before the "
+                                    "batch was acknowledged; it has no clientId and seq, so it "
+                                    "was not sent again: resend it if it is not in the profile",
+                      503});
+      }
     },
     [sink](ack_atom, const batch_ack& ack) {
       if (auto s = sink.lock()) {

@@ -71,6 +71,7 @@ struct session_state {
   clock::time_point last_active = clock::now();
   bool passivating = false;
   bool draining = false;
+  bool broken = false;                 ///< a write failed: the state may be ahead of the store
 };
 
 using session_ptr = caf::stateful_actor<session_state>*;
@@ -256,6 +257,13 @@ void batch_finished(session_ptr self, const deps_ptr& deps) {
   if (st.inflight > 0) {
     return;
   }
+  if (st.broken) {
+    // Rebuild from the store rather than go on from a state it may not hold (a write refused
+    // because another node wrote the same position, or lost with Redis): the supervisor
+    // restarts the session from its history.
+    self->quit(make_error(session_errc::store_failed));
+    return;
+  }
   if (st.draining) {
     write_snapshot(self, deps, [self](bool) { self->quit(); });
   } else if (deps->opt.persist_events
@@ -321,12 +329,14 @@ void on_durable(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_pl
   analyse(self, deps, std::move(plan), rp);
 }
 
-/// The store refused the batch: undo its marks so a retry applies it; nothing was acknowledged.
+/// The store refused the batch: nothing was acknowledged. The session refuses further batches
+/// and, once those in flight are answered, stops to be rebuilt from the store.
 void on_store_failed(session_ptr self, const deps_ptr& deps, const batch_plan& plan,
                      caf::typed_response_promise<batch_result> rp, const caf::error& err) {
   for (const auto& [client, seq] : plan.marks) {
     self->state.data.dedupe.unmark(client, seq);
   }
+  self->state.broken = true;
   deps->metrics->store_failures.inc();
   deps->queue->release(static_cast<std::int64_t>(plan.admitted));
   log::error("session.store_failed", {{"errc", caf::to_string(err)}});
@@ -339,6 +349,9 @@ caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
   auto& st = self->state;
   if (st.draining) {
     return make_error(session_errc::shutting_down);
+  }
+  if (st.broken) {
+    return make_error(session_errc::store_failed);
   }
   if (!deps->queue->try_reserve(static_cast<std::int64_t>(b.interactions.size()))) {
     deps->metrics->overloaded.inc();

@@ -1,9 +1,11 @@
 // One-for-one supervision of the user sessions of a node, with passivation and draining.
 #include "actors/session_supervisor.hpp"
 
+#include "actors/messages/cluster.hpp"
 #include "actors/messages/session.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/placement.hpp"
 
 #include <caf/all.hpp>
 
@@ -139,6 +141,38 @@ void on_down(supervisor_ptr self, const supervisor_env& env, caf::down_msg& dm) 
   }
 }
 
+/// The cluster's members changed: hand off every session this node no longer owns (it
+/// snapshots and stops; whatever reaches it meanwhile is refused as shutting_down, which the
+/// connections retry at the new owner) and forget its subscriptions, which the routers move.
+void on_view(supervisor_ptr self, const cluster_view& v) {
+  auto& st = self->state;
+  std::vector<std::string> names;
+  for (const auto& m : v.members) {
+    names.push_back(m.name);
+  }
+  runtime::placement p{std::move(names)};
+  std::vector<std::string> gone;
+  for (auto& [user, e] : st.users) {
+    if (p.owner(user) == v.self) {
+      continue;
+    }
+    for (auto& conn : e.subscribers) {
+      st.by_connection.erase(conn.address());
+      self->demonitor(conn);
+    }
+    e.subscribers.clear();
+    if (e.session) {
+      ++st.stats.handed_off;
+      self->send(e.session, drain_atom::value);
+    } else {
+      gone.push_back(user);
+    }
+  }
+  for (const auto& user : gone) {
+    maybe_forget(self, user);
+  }
+}
+
 caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
   self->set_down_handler([self, env](caf::down_msg& dm) { on_down(self, env, dm); });
   return {
@@ -209,6 +243,7 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       finish_drain_if_done(self);
       return caf::delegated<bool>{};
     },
+    [self](view_atom, const cluster_view& v) { on_view(self, v); },
     [self](stats_atom) { return self->state.stats; },
     [self](crash_atom, const std::string& user) {
       auto i = self->state.users.find(user);

@@ -54,6 +54,7 @@ struct supervisor_stats {
   std::uint64_t spawned = 0;
   std::uint64_t restarted = 0;
   std::uint64_t passivated = 0;
+  std::uint64_t handed_off = 0;   ///< sessions given up because another node owns the user
 };
 
 } // namespace aia::actors

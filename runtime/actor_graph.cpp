@@ -6,6 +6,7 @@
 #include "actors/messages/session.hpp"
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
+#include "runtime/cluster_node.hpp"
 #include "runtime/redis_store.hpp"
 #include "model/state_model.hpp"
 #include "privacy/sealing.hpp"
@@ -13,6 +14,7 @@
 #include "runtime/type_ids.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -35,6 +37,15 @@ caf::actor_system_config make_caf_config(const node_config& cfg) {
   c.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{1}});
   c.set("logger.verbosity", caf::atom("quiet"));
   register_message_types(c);
+  if (cfg.cluster.port != 0) {
+    // BASP heartbeats find a hung peer (a killed one drops its connection at once).
+    c.load<caf::io::middleman>();
+    auto ms = [](double s) {
+      return caf::timespan{std::chrono::milliseconds{static_cast<std::int64_t>(s * 1000)}};
+    };
+    c.set("middleman.heartbeat-interval", ms(cfg.cluster.heartbeat_interval));
+    c.set("middleman.connection-timeout", ms(cfg.cluster.heartbeat_timeout));
+  }
   return c;
 }
 
@@ -150,6 +161,7 @@ struct actor_graph::impl {
   caf::actor writer;
   std::vector<caf::actor> analyzers;
   caf::actor supervisor;
+  std::unique_ptr<cluster_node> cluster;  ///< set when the node is part of a cluster
   std::unique_ptr<actors::gateway_port> port;
   bool drained = false;
 };
@@ -177,8 +189,15 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
                               actors::session_metrics::make(d.metrics)),
                             opt};
   d.supervisor = actors::spawn_session_supervisor(d.sys, std::move(deps), {}, d.metrics);
+  // Clustered, the gateway talks to the router, which speaks the supervisor's protocol and
+  // hands each user to its owner's supervisor, here or on another node.
+  const caf::actor* entry = &d.supervisor;
+  if (cfg.cluster.port != 0) {
+    d.cluster = std::make_unique<cluster_node>(d.sys, cfg, d.supervisor, d.metrics);
+    entry = &d.cluster->router();
+  }
   // The edge timeout: a client waits at most this long for an answer before getting `overloaded`.
-  d.port = actors::make_gateway_port(d.sys, d.supervisor, d.queue, std::chrono::seconds{10});
+  d.port = actors::make_gateway_port(d.sys, *entry, d.queue, std::chrono::seconds{10});
 
   auto queue = d.queue;
   d.metrics.add_callback_gauge("processing_queue_length",
@@ -226,6 +245,10 @@ void actor_graph::drain() {
     return;
   }
   d.drained = true;
+  if (d.cluster) {
+    // First let the other nodes take our users, so their clients retry there while we drain.
+    d.cluster->leave();
+  }
   {
     caf::scoped_actor self{d.sys};
     self->request(d.supervisor, std::chrono::seconds{30}, actors::drain_atom::value)
@@ -238,6 +261,9 @@ void actor_graph::drain() {
       self->send_exit(a, caf::exit_reason::user_shutdown);
     }
     self->send_exit(d.writer, caf::exit_reason::user_shutdown);
+  }
+  if (d.cluster) {
+    d.cluster->stop();
   }
   d.sys.await_all_actors_done();
 }

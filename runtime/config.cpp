@@ -300,6 +300,18 @@ const std::vector<key_spec>& key_table() {
               "days a data key seals new writes before a new key is made"),
       text_key(AIA_CONFIG_FIELD(redis_url), false,
                "Redis store redis://[:password@]host[:port][/db]; empty = embedded SQLite"),
+      int_key(AIA_CONFIG_FIELD(cluster.port), 0, 65535,
+              "cluster port (CAF middleman); 0 = a single node, no cluster (needs REDIS_URL)"),
+      text_key(AIA_CONFIG_FIELD(cluster.host), true,
+               "address the cluster port binds to and other nodes reach it at"),
+      text_key(AIA_CONFIG_FIELD(cluster.seeds), false,
+               "cluster ports of other nodes to join, host:port,... (Redis finds the rest)"),
+      text_key(AIA_CONFIG_FIELD(cluster.node_name), false,
+               "this node's name in placement (empty = cluster.host:cluster.port)"),
+      real_key(AIA_CONFIG_FIELD(cluster.heartbeat_interval), {.lo = 0.05, .hi = 60},
+               "seconds between heartbeats to the other nodes and to Redis"),
+      real_key(AIA_CONFIG_FIELD(cluster.heartbeat_timeout), {.lo = 0.2, .hi = 600},
+               "seconds without a heartbeat before a node is declared down"),
       real_key(AIA_CONFIG_FIELD(limits.requests_per_minute), {.lo = 0},
                "REST requests per minute per token subject (0 = no limit)"),
       real_key(AIA_CONFIG_FIELD(limits.ip_requests_per_minute), {.lo = 0},
@@ -608,6 +620,14 @@ load_result load_config(const std::vector<std::string>& args,
   if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
     auto missing = cfg.tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file";
     return config_error{missing, "TLS needs both tls.cert_file and tls.key_file"};
+  }
+  if (cfg.cluster.port != 0 && cfg.redis_url.empty()) {
+    return config_error{"cluster.port", "a cluster needs the shared Redis store: set REDIS_URL"};
+  }
+  if (cfg.cluster.port != 0
+      && cfg.cluster.heartbeat_timeout < 2 * cfg.cluster.heartbeat_interval) {
+    return config_error{"cluster.heartbeat_timeout",
+                        "must be at least twice cluster.heartbeat_interval"};
   }
   return cfg;
 }

@@ -71,6 +71,16 @@ struct node_config {
 
   std::string redis_url;                  ///< REDIS_URL: the Redis store; empty = SQLite
 
+  /// Membership of a cluster of nodes sharing one Redis store (off while port is 0).
+  struct cluster_section {
+    int port = 0;                         ///< CAF middleman (BASP) port; 0 = no cluster
+    std::string host = "127.0.0.1";       ///< address the cluster port binds and is reached at
+    std::string seeds;                    ///< host:port,... of cluster ports to join
+    std::string node_name;                ///< placement name; empty = host:port
+    double heartbeat_interval = 0.5;      ///< seconds between heartbeats (BASP and Redis)
+    double heartbeat_timeout = 2;         ///< seconds of silence before a node is declared down
+  } cluster;
+
   /// Request rate limits (token buckets; a burst of the per-minute figure, then a steady rate).
   struct limits_section {
     double requests_per_minute = 100;     ///< REST, per token subject (the spec's 100/min)

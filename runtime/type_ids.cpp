@@ -2,6 +2,7 @@
 #include "runtime/type_ids.hpp"
 
 #include "actors/messages/analyzer.hpp"
+#include "actors/messages/cluster.hpp"
 #include "actors/messages/session.hpp"
 #include "actors/messages/store.hpp"
 
@@ -31,6 +32,12 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<runtime::snapshot_record>("aia.snapshot_record");
   cfg.add_message_type<std::vector<runtime::snapshot_record>>("aia.snapshot_record_list");
   cfg.add_message_type<actors::loaded_history>("aia.loaded_history");
+  // cluster domain
+  cfg.add_message_type<actors::member>("aia.member");
+  cfg.add_message_type<std::vector<actors::member>>("aia.member_list");
+  cfg.add_message_type<actors::cluster_view>("aia.cluster_view");
+  cfg.add_message_type<actors::registry_entry>("aia.registry_entry");
+  cfg.add_message_type<std::vector<actors::registry_entry>>("aia.registry_entry_list");
 }
 
 } // namespace aia::runtime

@@ -80,7 +80,7 @@ typename Inspector::result_type inspect(Inspector& f, session_update& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, supervisor_stats& x) {
   return f(caf::meta::type_name("supervisor_stats"), x.active_sessions, x.spawned, x.restarted,
-           x.passivated);
+           x.passivated, x.handed_off);
 }
 
 } // namespace aia::actors
