@@ -12,6 +12,9 @@
 
 namespace aia::test {
 
+/// A loopback port nobody listened on a moment ago (for ports a test must name up front).
+[[nodiscard]] std::uint16_t free_port();
+
 /// How to start a node besides `--host 127.0.0.1 --port 0 --data-dir <fresh>`.
 struct node_options {
   std::vector<std::string> args;                        ///< e.g. "--gateway.max_body_bytes=2048"

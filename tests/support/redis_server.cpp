@@ -2,6 +2,7 @@
 #include "tests/support/redis_server.hpp"
 
 #include "tests/support/command.hpp"
+#include "tests/support/node_process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -29,20 +30,6 @@ namespace aia::test {
 namespace {
 
 constexpr const char* server_bin = "/usr/bin/redis-server";
-
-/// A loopback port nobody listened on a moment ago.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 /// True if a server on `port` answers an inline PING (+PONG, or -NOAUTH with a password set).
 bool answers_ping(std::uint16_t port) {
