@@ -23,6 +23,8 @@ const char* to_string(session_errc x) noexcept {
       return "shutting_down";
     case session_errc::unreadable:
       return "unreadable";
+    case session_errc::store_unavailable:
+      return "store_unavailable";
   }
   return "unknown";
 }
@@ -39,6 +41,9 @@ port_error to_port_error(const caf::error& err) {
         return {"not_found", "no such user", 404};
       case session_errc::shutting_down:
         return {"overloaded", "the node is shutting down; retry on another node", 503};
+      case session_errc::store_unavailable:
+        return {"overloaded", "the store is unavailable and this node's buffer for the outage "
+                              "is full; nothing was stored, retry later", 503};
       case session_errc::unreadable:
         // Not a 503: retrying cannot help until an operator restores the user's data.
         return {"internal_error", "this user's stored data failed its integrity check and was "

@@ -340,7 +340,7 @@ void on_store_failed(session_ptr self, const deps_ptr& deps, const batch_plan& p
   deps->metrics->store_failures.inc();
   deps->queue->release(static_cast<std::int64_t>(plan.admitted));
   log::error("session.store_failed", {{"errc", caf::to_string(err)}});
-  rp.deliver(make_error(session_errc::store_failed));
+  rp.deliver(err.category() == session_category ? err : make_error(session_errc::store_failed));
   batch_finished(self, deps);
 }
 

@@ -29,11 +29,13 @@ struct writer_loop {
   runtime::histogram& commit_seconds;
   runtime::counter& commits;
   runtime::counter& failures;
+  runtime::counter& overflows;
   runtime::gauge* status;  ///< <backend>_connection_status, if the backend is not embedded
   std::vector<runtime::stored_event> events;
   std::vector<runtime::snapshot_record> snapshots;
   std::vector<pending_write> waiting;
   bool running = true;
+  bool outage = false;  ///< the backend does not answer: writes wait for it, unanswered
 
   /// Commits what has accumulated and answers every writer of it.
   void flush() {
@@ -45,7 +47,24 @@ struct writer_loop {
     commit_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     commits.inc();
-    set_available(!err || !backend->check());
+    if (err && backend->check()) {
+      // The backend is away (Redis down or unreachable), not refusing this write: keep every
+      // write of the round, unanswered, and commit them when it is back. Nothing is lost and
+      // nothing is acknowledged early; the admission queue and outage_buffer bound how much
+      // waits.
+      if (!outage) {
+        log::warn("store.outage_buffering", {{"backend", std::string{backend->backend()}},
+                                             {"reason", err->message}});
+      }
+      outage = true;
+      set_available(false);
+      return;
+    }
+    set_available(true);
+    if (outage) {
+      log::info("store.outage_over", {{"events", static_cast<std::uint64_t>(events.size())}});
+      outage = false;
+    }
     if (err) {
       failures.inc();
       log::error("store.write_failed", {{"backend", std::string{backend->backend()}},
@@ -83,6 +102,11 @@ struct writer_loop {
 
   void on_write(std::vector<runtime::stored_event>& evs,
                 std::vector<runtime::snapshot_record>& snaps) {
+    if (outage && events.size() + evs.size() > opt.outage_buffer) {
+      overflows.inc();
+      self->make_response_promise().deliver(make_error(session_errc::store_unavailable));
+      return;
+    }
     waiting.push_back(pending_write{self->make_response_promise(), evs.size()});
     events.insert(events.end(), std::make_move_iterator(evs.begin()),
                   std::make_move_iterator(evs.end()));
@@ -127,6 +151,11 @@ struct writer_loop {
     auto last_flush = clock::time_point{};
     probe();
     while (running) {
+      if (outage) {
+        // Writes pile up (bounded) while the backend is away; try them again every so often.
+        self->receive(write, load, exit, caf::after(opt.outage_retry) >> [this] { flush(); });
+        continue;
+      }
       self->receive(write, load, exit, caf::after(opt.probe_interval) >> [this] { probe(); });
       if (waiting.empty()) {
         continue;  // a load or a probe: nothing to commit
@@ -158,6 +187,9 @@ caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::s
   auto& commits = metrics.get_counter("store_commits_total", "Group commits of the store");
   auto& failures = metrics.get_counter("store_commit_failures_total",
                                        "Group commits the store refused");
+  auto& overflows = metrics.get_counter(
+    "store_outage_refused_total",
+    "Writes refused because the store was away and the outage buffer was full");
   runtime::gauge* status = nullptr;
   if (std::string_view{backend->backend()} != "sqlite") {
     status = &metrics.get_gauge(std::string{backend->backend()} + "_connection_status",
@@ -166,12 +198,12 @@ caf::actor spawn_store_writer(caf::actor_system& sys, std::shared_ptr<runtime::s
   // Arguments go through spawn, not a capture: CAF 0.17 binds a reference to a null tuple when
   // a function actor is spawned without arguments (UBSan reports it).
   return sys.spawn<caf::detached>(
-    [&commit_seconds, &commits, &failures, status](caf::blocking_actor* self,
+    [&commit_seconds, &commits, &failures, &overflows, status](caf::blocking_actor* self,
                                            std::shared_ptr<runtime::store> st,
                                            store_writer_options o) {
       pthread_setname_np(pthread_self(), "aia.store");  // its own thread (detached actor)
-      writer_loop loop{self,     std::move(st), o,  commit_seconds, commits, failures,
-                       status,   {},            {}, {},             true};
+      writer_loop loop{self, std::move(st), o, commit_seconds, commits, failures, overflows,
+                       status,   {},            {},       {}};
       loop.run();
     },
     std::move(backend), opt);

@@ -22,6 +22,11 @@ struct store_writer_options {
   std::chrono::microseconds commit_delay{0};
   /// While idle, how often the writer probes the backend (runtime::store::check).
   std::chrono::milliseconds probe_interval{1000};
+  /// While the backend is away, writes wait for it (unanswered) up to this many events; past
+  /// it they are refused with store_unavailable.
+  std::size_t outage_buffer = 100000;
+  /// While the backend is away, how often the waiting writes are tried again.
+  std::chrono::milliseconds outage_retry{200};
   /// Set by the writer: the backend took the last commit or answered the last probe. The node
   /// is not ready while it is false.
   std::shared_ptr<std::atomic<bool>> available = std::make_shared<std::atomic<bool>>(true);
@@ -29,6 +34,8 @@ struct store_writer_options {
 
 /// Spawns the store writer on its own thread. It takes every write waiting in its mailbox into
 /// one transaction (group commit) and answers each write only after that transaction is durable;
+/// while the backend does not answer (Redis down), writes wait for it, bounded by
+/// outage_buffer, and are committed when it is back;
 /// loads are answered in mailbox order, so a load sees every write acknowledged before it.
 /// Protocol: actors/messages/store.hpp. Stops on an exit message. A backend other than the
 /// embedded one also gets the gauge `<backend>_connection_status` (1 up, 0 down).

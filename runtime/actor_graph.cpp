@@ -151,6 +151,7 @@ struct actor_graph::impl {
       queue(std::make_shared<actors::admission_queue>(cfg.real_time.max_queue_size)) {
     writer_opt.group_commit_max = static_cast<std::size_t>(cfg.store.group_commit_max);
     writer_opt.commit_delay = std::chrono::microseconds{cfg.store.commit_delay_us};
+    writer_opt.outage_buffer = static_cast<std::size_t>(cfg.store.outage_buffer);
   }
 
   actors::store_writer_options writer_opt;

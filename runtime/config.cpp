@@ -294,6 +294,8 @@ const std::vector<key_spec>& key_table() {
               "events per store transaction at most"),
       int_key(AIA_CONFIG_FIELD(store.commit_delay_us), 0, 100000,
               "microseconds a commit waits for more writes under steady load (0 = never)"),
+      int_key(AIA_CONFIG_FIELD(store.outage_buffer), 0, 10000000,
+              "events held unacknowledged while the store (Redis) is away; more are refused"),
       text_key(AIA_CONFIG_FIELD(store.keyring_file), false,
                "key ring sealing stored user data (empty = <data_dir>/keyring)"),
       int_key(AIA_CONFIG_FIELD(store.key_rotation_days), 1, 3650,

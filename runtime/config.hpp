@@ -65,6 +65,7 @@ struct node_config {
     std::string sync = "normal";          ///< sqlite synchronous mode: normal | full
     int group_commit_max = 512;           ///< events per transaction at most, 1..100000
     int commit_delay_us = 500;            ///< wait for more writes under load, 0..100000 µs
+    int outage_buffer = 100000;           ///< events held while Redis is away, 0..10000000
     std::string keyring_file;             ///< AES-256-GCM data keys; empty = <data_dir>/keyring
     int key_rotation_days = 90;           ///< a key seals new writes this long, 1..3650
   } store;

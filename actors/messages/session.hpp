@@ -40,6 +40,7 @@ enum class session_errc : std::uint8_t {
   not_found,         ///< no such user
   shutting_down,     ///< the node is draining
   unreadable,        ///< the user's stored history failed its integrity check: not used
+  store_unavailable, ///< the store is away and the node's outage buffer is full
 };
 
 /// Category atom of session_errc errors.

@@ -1,21 +1,25 @@
 // A node on the Redis store (REDIS_URL): what it acknowledges is in Redis, readable by another
-// node with the same key ring; while Redis is away the node is not ready and refuses writes
-// with a clear error, and it recovers on its own when Redis is back.
+// node with the same key ring; while Redis is away the node is not ready and holds writes,
+// unacknowledged and bounded (a clear error past the bound), and commits them when it is back.
 #include "tests/support/command.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/wire.hpp"
+#include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 using namespace aia::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using json = nlohmann::json;
 
 namespace {
 
@@ -70,25 +74,44 @@ TEST_CASE("with REDIS_URL a node keeps its users in Redis, where another node re
   CHECK_FALSE(fs::exists(dir / "keyring"));
 }
 
-TEST_CASE("while Redis is away the node is not ready and refuses writes, then recovers") {
+TEST_CASE("while Redis is away the node is not ready and holds writes, bounded, until it is back") {
   redis_server redis;
   node_options opt;
   opt.env = {{"REDIS_URL", redis.url()}};
+  // A small admission bound, so that the outage fills it quickly.
+  opt.args = {"--real_time.max_queue_size=5"};
   node_process node{opt};
   REQUIRE(post(node, "outage-user") == 200);
   REQUIRE(http_request(node.port(), "GET", "/readyz").status == 200);
+  ws_client ws{node.port(), std::string{api} + "/ws/outage-user"};
+  REQUIRE(ws.upgraded());
 
   redis.stop();
+  // Accepted while Redis is away, but not acknowledged: nothing is durable yet.
+  ws.send_text(ws_batch("outage-user", 2, "outage-client", 1).dump());
+  ws.send_text(ws_batch("outage-user", 2, "outage-client", 2).dump());
   CHECK(readyz_becomes(node, 503));
-  auto refused = http_request(node.port(), "POST", target, rest_interaction("outage-user").dump());
-  CHECK(refused.status == 503);
-  check_error_body(refused.body, "overloaded");
   CHECK(node_metric(node.port(), "redis_connection_status") == 0);
+  CHECK_FALSE(ws.read_type("ack", 500ms));
+  // Past the bound: a clear refusal at once, and that batch is never stored.
+  ws.send_text(ws_batch("outage-user", 2, "outage-client", 3).dump());
+  auto refused = ws.read_type("error", 5000ms);
+  REQUIRE(refused);
+  CHECK(json::parse(*refused)["error"] == "overloaded");
 
-  redis.restart();  // the AOF brings back what was acknowledged
+  redis.restart();  // the AOF brings back what was acknowledged before
   CHECK(readyz_becomes(node, 200));
+  // What was held is committed now, and only now acknowledged.
+  std::set<std::uint64_t> acked;
+  for (int i = 0; i < 2; ++i) {
+    auto ack = ws.read_type("ack", 10000ms);
+    REQUIRE(ack);
+    acked.insert(json::parse(*ack)["seq"].get<std::uint64_t>());
+  }
+  CHECK(acked == std::set<std::uint64_t>{1, 2});
+  CHECK(profile_count(node.port(), "outage-user") == 5);
   CHECK(post(node, "outage-user") == 200);
-  CHECK(profile_count(node.port(), "outage-user") == 2);  // the refused one was not stored
+  CHECK(profile_count(node.port(), "outage-user") == 6);
   CHECK(node_metric(node.port(), "redis_connection_status") == 1);
 }
 
