@@ -106,9 +106,11 @@ void report(const std::weak_ptr<push_sink>& sink, const port_error& e) {
   }
 }
 
-/// Sends pending batch `id` (again) through the router or supervisor. A batch whose owner
-/// node died is never answered: the (moved_atom) that follows sends it again, and the long
-/// timeout only frees the request.
+/// Sends pending batch `id` (again) through the router or supervisor. No timeout: a local
+/// session always answers (a crash answers with an error at once), and a timer per batch costs
+/// a round through CAF's clock thread. A batch whose owner node died is never answered: the
+/// (moved_atom) that follows sends it again (its first request's handler stays behind, one per
+/// batch in flight when a node dies).
 void send_batch(connection_ptr self, const caf::actor& sup, std::weak_ptr<push_sink> sink,
                 std::uint64_t id) {
   auto i = self->state.pending.find(id);
@@ -116,7 +118,7 @@ void send_batch(connection_ptr self, const caf::actor& sup, std::weak_ptr<push_s
     return;
   }
   ++i->second.attempts;
-  self->request(sup, std::chrono::seconds{60}, submit_atom::value, i->second.batch)
+  self->request(sup, caf::infinite, submit_atom::value, i->second.batch)
     .then([self, id](const batch_result&) { self->state.pending.erase(id); },
           [self, sup, sink, id](caf::error& err) {
             auto i = self->state.pending.find(id);

@@ -105,6 +105,18 @@ std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
+  if (cfg.cluster.port != 0 && std::filesystem::exists(file, ec)) {
+    // Nodes of a cluster share the ring: one rotating it at its start would seal with a key
+    // the others, running, do not have. Rotation is then an operator's step (aia-keys rotate,
+    // then a rolling restart); the node only says when it is due.
+    auto ring = privacy::key_ring::load(file);
+    auto age_days = (static_cast<std::int64_t>(now) - ring.newest().created) / 86400;
+    if (age_days >= cfg.store.key_rotation_days) {
+      log::warn("keyring.rotation_due", {{"file", file.string()},
+                                         {"age_days", static_cast<std::uint64_t>(age_days)}});
+    }
+    return std::make_shared<const privacy::sealer>(std::move(ring));
+  }
   auto opened = privacy::key_ring::open_or_create(file, cfg.store.key_rotation_days,
                                                   static_cast<std::int64_t>(now));
   log::info("keyring.opened",
