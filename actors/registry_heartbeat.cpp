@@ -15,6 +15,9 @@ struct heartbeat_state {
   static inline const char* name = "registry_heartbeat";
   bool reachable = true;  ///< whether the last beat reached Redis (logs each change once)
   bool left = false;      ///< unregistered for good: beat no more
+  /// After Redis was away, every node's registration looks stale until it beats again: the
+  /// registry's word on who is down is not taken until then.
+  std::chrono::steady_clock::time_point trusted_from{};
 };
 
 caf::behavior heartbeat(caf::stateful_actor<heartbeat_state>* self,
@@ -28,10 +31,16 @@ caf::behavior heartbeat(caf::stateful_actor<heartbeat_state>* self,
       }
       auto r = registry->beat(opt.name, opt.address, opt.ttl);
       if (auto* live = std::get_if<std::vector<runtime::registered_node>>(&r)) {
+        auto now = std::chrono::steady_clock::now();
         if (!self->state.reachable) {
           log::info("cluster.registry_reachable");
+          self->state.trusted_from = now + opt.ttl;
         }
         self->state.reachable = true;
+        if (now < self->state.trusted_from) {
+          self->delayed_send(self, opt.interval, tick_atom::value);
+          return;
+        }
         std::vector<registry_entry> out;
         for (auto& n : *live) {
           out.push_back({std::move(n.name), std::move(n.address)});
