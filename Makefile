@@ -38,6 +38,7 @@ test-asan: deps
 # Load generator vs the node and a bare Beast echo server; figures in bench/README.md.
 bench: deps
 	BUILD_DIR=$(BENCH_BUILD) bench/run.sh
+	BUILD_DIR=$(BENCH_BUILD) BENCH_NO_BUILD=1 bench/run_cluster.sh
 
 # libFuzzer harnesses (clang, ASan + UBSan) in $(FUZZ_BUILD): replays tests/fuzz/regressions, then
 # fuzzes each harness FUZZ_SECONDS on a copy of its seeds; fails on any crash (tests/fuzz/README.md).

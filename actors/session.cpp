@@ -250,6 +250,15 @@ void write_snapshot(session_ptr self, const deps_ptr& deps, std::function<void(b
       [then](caf::error&) { then(false); });
 }
 
+/// The answer to a batch. A WebSocket's batch (acked by message) gets the ack alone: its socket
+/// has the state from the update pushed to it, and the answer may cross the cluster.
+batch_result result_for(const batch_plan& plan, const session_state& st, double processing_ms) {
+  if (plan.ack_to) {
+    return batch_result{plan.ack, {}, {}, processing_ms};
+  }
+  return batch_result{plan.ack, st.state, st.recs, processing_ms};
+}
+
 /// Called whenever a batch is answered: finishes a drain that was waiting for it.
 void batch_finished(session_ptr self, const deps_ptr& deps) {
   auto& st = self->state;
@@ -290,7 +299,7 @@ void analyse(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_plan>
       self->send(sub, update_atom::value, up);
     }
     deps->queue->release(static_cast<std::int64_t>(plan->admitted));
-    rp.deliver(batch_result{plan->ack, st.state, st.recs, processing_ms});
+    rp.deliver(result_for(*plan, st, processing_ms));
     batch_finished(self, deps);
   };
   self->request(analyzer, local_request, analyze_atom::value, st.data.window.features())
@@ -322,7 +331,7 @@ void on_durable(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_pl
   if (plan->fresh.empty()) {
     // Nothing new: answer with the current state, no analysis needed.
     deps->queue->release(static_cast<std::int64_t>(plan->admitted));
-    rp.deliver(batch_result{plan->ack, st.state, st.recs, 0});
+    rp.deliver(result_for(*plan, st, 0));
     batch_finished(self, deps);
     return;
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -24,6 +25,9 @@ struct load_tally {
   std::atomic<std::uint64_t> events_answered_in_window{0}, unexpected{0};
   std::atomic<std::uint64_t> late_answers{0};  ///< answers to batches refused by an error before
   std::atomic<std::uint64_t> skipped{0};       ///< batches never acked, passed by later answers
+  std::atomic<std::uint64_t> duplicate_acks{0};  ///< acks of batches the node had stored before
+  std::atomic<std::uint64_t> duplicate_acks_settling{0};  ///< of those: settled an acked batch
+  std::atomic<std::uint64_t> duplicate_acks_pending{0};   ///< of those: came before any ack
   std::atomic<std::int64_t> in_flight{0};  ///< batches sent and not yet answered
 
   /// Counts one error frame with its code; the first message of each code is kept.
@@ -63,6 +67,37 @@ inline latency_summary summarize(std::vector<float>& samples) {
   return s;
 }
 
+/// `--kill-pid`: what the kill of a node did to the batches (times from the SIGKILL).
+struct kill_summary {
+  bool active = false;       ///< --kill-pid given
+  bool sent = false;         ///< the SIGKILL was sent (the window reached the kill time)
+  int kill_errno = 0;        ///< errno of kill(2), 0 if it worked
+  int pid = 0;
+  double at_s = 0;           ///< seconds into the measured window
+  std::uint64_t outstanding = 0;   ///< batches sent before the kill and not settled at it
+  std::uint64_t outstanding_errored = 0;     ///< of those, settled by an error frame
+  std::uint64_t outstanding_unanswered = 0;  ///< of those, never settled (or given up)
+  double recovery_ms = -1;   ///< kill -> the last of those settled; -1 if one never was
+  std::uint64_t settled_by_duplicate = 0;  ///< batches answered by a duplicate ack (no update)
+  std::uint64_t duplicate_then_acked = 0;  ///< duplicate acks followed by the batch's own ack
+  std::uint64_t after_unanswered = 0;  ///< batches sent after the kill, never settled
+  std::uint64_t after_errored = 0;     ///< batches sent after the kill, settled by an error
+  latency_summary after;     ///< latency of batches sent after the kill and answered
+  latency_summary before;    ///< the same for batches sent in the window before the kill
+  /// Max latency (ms) and count of the answered batches sent in each 100 ms after the kill
+  /// (the last slice: from 1 s to the end): how long the disturbance lasted.
+  static constexpr std::size_t slices = 11;
+  double slice_max[slices] = {};
+  std::uint64_t slice_n[slices] = {};
+};
+
+/// `--avoid-owner`: the users the connections got.
+struct user_choice {
+  bool active = false;
+  std::string first, last;      ///< the first and the last user id used
+  std::uint64_t skipped = 0;    ///< user ids passed over because NAME owns them
+};
+
 /// Everything ws_loadgen reports at the end.
 struct load_report {
   const load_settings* cfg = nullptr;
@@ -72,6 +107,8 @@ struct load_report {
   std::uint64_t unanswered = 0;
   bool timed_out = false;    ///< the overall deadline fired before an orderly end
   double cpu_seconds = 0;    ///< user + system CPU time of the load generator itself
+  user_choice users;
+  kill_summary kill;
 };
 
 /// Writes the human-readable table to stdout.
@@ -117,6 +154,53 @@ inline void print_table(const load_report& r, load_tally& t) {
               static_cast<unsigned long long>(t.batches_unsent.load()),
               static_cast<unsigned long long>(t.unexpected.load()),
               r.timed_out ? ", DEADLINE HIT" : "");
+  if (r.users.active) {
+    std::printf("  %-28s owner is never %s (of %zu nodes): %s .. %s, %llu ids skipped\n",
+                "users", c.avoid_owner.c_str(), c.nodes.size(), r.users.first.c_str(),
+                r.users.last.c_str(), static_cast<unsigned long long>(r.users.skipped));
+  }
+  if (r.kill.active) {
+    const auto& k = r.kill;
+    if (!k.sent) {
+      std::printf("  %-28s pid %d NOT killed (the window ended first)\n", "kill", k.pid);
+    } else {
+      std::printf("  %-28s SIGKILL pid %d at %.3f s into the window%s%s\n", "kill", k.pid,
+                  k.at_s, k.kill_errno ? ", kill failed: " : "",
+                  k.kill_errno ? std::strerror(k.kill_errno) : "");
+      std::printf("  %-28s %llu batches (%llu settled by an error, %llu never answered)\n",
+                  "outstanding at the kill", static_cast<unsigned long long>(k.outstanding),
+                  static_cast<unsigned long long>(k.outstanding_errored),
+                  static_cast<unsigned long long>(k.outstanding_unanswered));
+      if (k.recovery_ms >= 0) {
+        std::printf("  %-28s %.1f ms (kill -> last of them answered)\n", "recovery", k.recovery_ms);
+      } else {
+        std::printf("  %-28s NOT recovered: %llu outstanding batches never answered\n",
+                    "recovery", static_cast<unsigned long long>(k.outstanding_unanswered));
+      }
+      std::printf("  %-28s p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%zu; %llu errors, "
+                  "%llu unanswered)\n",
+                  "latency ms, sent after kill", k.after.p50, k.after.p99, k.after.p999,
+                  k.after.max, k.after.n, static_cast<unsigned long long>(k.after_errored),
+                  static_cast<unsigned long long>(k.after_unanswered));
+      std::printf("  %-28s", "  max ms by 0.1 s after kill");
+      for (std::size_t i = 0; i < kill_summary::slices; ++i) {
+        std::printf(" %.1f", k.slice_max[i]);
+      }
+      std::printf("  (the last: 1 s to the end)\n");
+      std::printf("  %-28s p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%zu)\n",
+                  "latency ms, before the kill", k.before.p50, k.before.p99, k.before.p999,
+                  k.before.max, k.before.n);
+      std::printf("  %-28s %llu (%llu settled a batch acked before the kill, %llu came before "
+                  "any ack; the rest were ignored)\n",
+                  "duplicate acks", static_cast<unsigned long long>(t.duplicate_acks.load()),
+                  static_cast<unsigned long long>(t.duplicate_acks_settling.load()),
+                  static_cast<unsigned long long>(t.duplicate_acks_pending.load()));
+      std::printf("  %-28s %llu batches answered by a duplicate ack (no update), %llu duplicate "
+                  "acks followed by the batch's own ack and update\n", "",
+                  static_cast<unsigned long long>(k.settled_by_duplicate),
+                  static_cast<unsigned long long>(k.duplicate_then_acked));
+    }
+  }
 }
 
 /// Writes the figures as one JSON line to stdout.
@@ -145,10 +229,48 @@ inline void print_json(const load_report& r, load_tally& t) {
   }
   std::printf("},\"errors_total\":%llu,\"late_answers\":%llu,\"never_acked\":%llu,"
               "\"unanswered\":%llu,\"unsent\":%llu,\"unexpected\":%llu,"
-              "\"loadgen_cpu_s\":%.3f,\"timed_out\":%s}\n",
+              "\"loadgen_cpu_s\":%.3f,\"timed_out\":%s",
               static_cast<unsigned long long>(total), u(t.late_answers), u(t.skipped),
               static_cast<unsigned long long>(r.unanswered), u(t.batches_unsent),
               u(t.unexpected), r.cpu_seconds, r.timed_out ? "true" : "false");
+  if (r.users.active) {
+    std::printf(",\"avoid_owner\":\"%s\",\"nodes\":%zu,\"first_user\":\"%s\","
+                "\"last_user\":\"%s\",\"users_skipped\":%llu",
+                c.avoid_owner.c_str(), c.nodes.size(), r.users.first.c_str(),
+                r.users.last.c_str(), static_cast<unsigned long long>(r.users.skipped));
+  }
+  if (r.kill.active) {
+    const auto& k = r.kill;
+    std::printf(",\"kill_pid\":%d,\"kill_sent\":%s,\"kill_errno\":%d,\"kill_at_s\":%.3f,"
+                "\"recovery_ms\":%.3f,\"outstanding_at_kill\":%llu,"
+                "\"outstanding_errored\":%llu,\"outstanding_unanswered\":%llu,"
+                "\"duplicate_acks\":%llu,\"duplicate_acks_settling\":%llu,"
+                "\"duplicate_acks_pending\":%llu,\"settled_by_duplicate\":%llu,"
+                "\"duplicate_then_acked\":%llu,\"after_kill_n\":%zu,\"after_kill_p50\":%.3f,"
+                "\"after_kill_p99\":%.3f,\"after_kill_p999\":%.3f,\"after_kill_max\":%.3f,"
+                "\"after_kill_errored\":%llu,\"after_kill_unanswered\":%llu,"
+                "\"before_kill_p50\":%.3f,\"before_kill_p99\":%.3f,\"before_kill_max\":%.3f",
+                k.pid, k.sent ? "true" : "false", k.kill_errno, k.at_s, k.recovery_ms,
+                static_cast<unsigned long long>(k.outstanding),
+                static_cast<unsigned long long>(k.outstanding_errored),
+                static_cast<unsigned long long>(k.outstanding_unanswered),
+                u(t.duplicate_acks), u(t.duplicate_acks_settling), u(t.duplicate_acks_pending),
+                static_cast<unsigned long long>(k.settled_by_duplicate),
+                static_cast<unsigned long long>(k.duplicate_then_acked), k.after.n, k.after.p50, k.after.p99, k.after.p999,
+                k.after.max, static_cast<unsigned long long>(k.after_errored),
+                static_cast<unsigned long long>(k.after_unanswered), k.before.p50, k.before.p99,
+                k.before.max);
+    std::printf(",\"after_kill_max_by_100ms\":[");
+    for (std::size_t i = 0; i < kill_summary::slices; ++i) {
+      std::printf("%s%.3f", i ? "," : "", k.slice_max[i]);
+    }
+    std::printf("],\"after_kill_n_by_100ms\":[");
+    for (std::size_t i = 0; i < kill_summary::slices; ++i) {
+      std::printf("%s%llu", i ? "," : "", static_cast<unsigned long long>(k.slice_n[i]));
+    }
+    std::printf("]");
+  }
+  std::printf("}\n");
 }
 
 } // namespace aia::bench

@@ -5,6 +5,7 @@
 #include "bench/loadgen_report.hpp"
 #include "bench/loadgen_settings.hpp"
 #include "bench/loadgen_wire.hpp"
+#include "runtime/placement.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,9 +18,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +41,219 @@ using clock = std::chrono::steady_clock;
 using seconds_f = std::chrono::duration<double>;
 
 class client;
+
+// -- the batches of one connection, with times (--kill-pid) -----------------------------------
+
+/// batch_fifo's matching (same rules, see batch_fifo.hpp) with what `--kill-pid` needs: every
+/// batch keeps its send time and the time it was settled, and acks that report the batch as a
+/// duplicate are understood. When a node dies, the gateway resends the unanswered batches of its
+/// users to the new owner (and may resend one twice: once for the owner change, once for the
+/// failed request); the owner acks a repeat of a stored batch with `duplicates` = `accepted` and
+/// sends no update for it. Such a duplicate ack for batch X means:
+/// - X was acked before the kill (by the dead node, which never sent its update): no update will
+///   come; X is settled now, taken out of the middle of the queue;
+/// - X was acked after the kill (by the new owner, whose update is on its way): nothing;
+/// - X was not acked: either the dead node stored it and died before its ack (no ack nor update
+///   will come) or the new owner's own ack and update are still on their way (a second resend
+///   overtook the first). X is kept as "answered by a duplicate": an ack later makes it an
+///   ordinary acked batch; an update passing it (answering a younger batch) settles it at the
+///   duplicate ack's time instead of counting it as never acked; so does the end of the run.
+/// "Before the kill" is before the kill + 1 ms: frames the dead node sent just before it died
+/// can still be on their way, while the new owner answers only after it noticed the death and
+/// loaded the session from Redis.
+class batch_ledger {
+public:
+  using time_point = clock::time_point;
+
+  /// How a batch left the ledger, and when.
+  enum class outcome { answered, duplicate, errored, skipped };
+  struct record {
+    time_point stamp, sent_at, settled_at;
+    outcome how;
+  };
+
+  void on_sent(std::uint64_t seq, time_point stamp, time_point sent_at) {
+    entries_.push_back(entry{seq, stamp, sent_at});
+    ++unresolved_;
+  }
+
+  bool on_ack(std::uint64_t seq, time_point now) {
+    for (auto& e : entries_) {
+      if (e.seq == seq && !e.acked) {
+        e.acked = true;
+        e.acked_at = now;
+        if (e.dup_pending) {  // the duplicate overtook the batch's own ack: its update follows
+          e.dup_pending = false;
+          --dup_pending_;
+          ++dup_then_acked_;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// An update: answers the oldest acked batch. The older ones are skipped (never acked), but
+  /// those answered by a duplicate ack are settled then; they go to `dup_settled`.
+  match_result on_answer(time_point now, std::vector<record>& dup_settled) {
+    match_result r;
+    std::size_t i = 0;
+    while (i < entries_.size() && !entries_[i].acked) {
+      ++i;
+    }
+    if (i == entries_.size()) {
+      return r;
+    }
+    std::size_t skipped = 0;
+    for (std::size_t k = 0; k < i; ++k) {
+      const auto& e = entries_[k];
+      if (e.errored) {
+        continue;
+      }
+      --unresolved_;
+      if (e.dup_pending) {
+        --dup_pending_;
+        log_.push_back(record{e.stamp, e.sent_at, e.dup_at, outcome::duplicate});
+        dup_settled.push_back(log_.back());
+      } else {
+        ++skipped;
+        log_.push_back(record{e.stamp, e.sent_at, now, outcome::skipped});
+      }
+    }
+    r = settle_at(i, now, outcome::answered, skipped);
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    return r;
+  }
+
+  match_result on_error(time_point now) {
+    match_result r;
+    for (auto& e : entries_) {
+      if (!e.acked && !e.errored) {
+        e.errored = true;
+        --unresolved_;
+        if (e.dup_pending) {
+          e.dup_pending = false;
+          --dup_pending_;
+        }
+        r.matched = r.newly_resolved = true;
+        r.stamp = e.stamp;
+        log_.push_back(record{e.stamp, e.sent_at, now, outcome::errored});
+        break;
+      }
+    }
+    return r;
+  }
+
+  /// What a duplicate ack did.
+  enum class dup_effect { settled, ignored, pending, unknown };
+
+  /// An ack whose interactions were all duplicates, for batch `seq`; `old_owner_until` is the
+  /// kill + 1 ms (or the time_point max when no node was killed yet). `r` is set when settled.
+  dup_effect on_duplicate_ack(std::uint64_t seq, time_point now, time_point old_owner_until,
+                              match_result& r) {
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      auto& e = entries_[i];
+      if (e.seq != seq) {
+        continue;
+      }
+      if (e.acked && e.acked_at < old_owner_until) {
+        r = settle_at(i, now, outcome::duplicate, 0);
+        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        return dup_effect::settled;
+      }
+      if (e.acked || e.errored || e.dup_pending) {
+        return dup_effect::ignored;
+      }
+      e.dup_pending = true;
+      e.dup_at = now;
+      ++dup_pending_;
+      return dup_effect::pending;
+    }
+    return dup_effect::unknown;
+  }
+
+  /// Duplicate acks that came before the batch's own ack (which came later).
+  [[nodiscard]] std::size_t dup_then_acked() const noexcept { return dup_then_acked_; }
+  /// Batches with neither an answer (an update, or a duplicate ack) nor an error.
+  [[nodiscard]] std::size_t unresolved() const noexcept { return unresolved_ - dup_pending_; }
+  /// Every batch settled so far, in the order settled.
+  [[nodiscard]] const std::vector<record>& settled() const noexcept { return log_; }
+  /// Calls f(record) for every batch still waiting at the end but answered by a duplicate ack,
+  /// and g(stamp, sent_at) for every other batch with neither an answer nor an error.
+  template <class F, class G>
+  void each_waiting(F&& f, G&& g) const {
+    for (const auto& e : entries_) {
+      if (e.errored) {
+        continue;
+      }
+      if (e.dup_pending) {
+        f(record{e.stamp, e.sent_at, e.dup_at, outcome::duplicate});
+      } else {
+        g(e.stamp, e.sent_at);
+      }
+    }
+  }
+
+private:
+  struct entry {
+    std::uint64_t seq;
+    time_point stamp, sent_at;
+    time_point acked_at{}, dup_at{};
+    bool acked = false;
+    bool errored = false;
+    bool dup_pending = false;  ///< a duplicate ack came before any ack
+  };
+
+  match_result settle_at(std::size_t i, time_point now, outcome how, std::size_t skipped) {
+    auto& hit = entries_[i];
+    match_result r;
+    r.matched = true;
+    r.skipped = skipped;
+    r.newly_resolved = !hit.errored;
+    r.stamp = hit.stamp;
+    if (hit.dup_pending) {
+      hit.dup_pending = false;
+      --dup_pending_;
+    }
+    if (r.newly_resolved) {
+      --unresolved_;
+      log_.push_back(record{hit.stamp, hit.sent_at, now, how});
+    }
+    return r;
+  }
+
+  std::deque<entry> entries_;
+  std::vector<record> log_;
+  std::size_t unresolved_ = 0;
+  std::size_t dup_pending_ = 0;
+  std::size_t dup_then_acked_ = 0;
+};
+
+/// The users of the connections: `user-<offset + i>`, or with `--avoid-owner NAME` the ids in
+/// that order whose owner among `--nodes` is not NAME.
+std::vector<std::string> choose_users(const load_settings& cfg, user_choice& out) {
+  std::vector<std::string> users;
+  users.reserve(static_cast<std::size_t>(cfg.connections));
+  if (cfg.avoid_owner.empty()) {
+    for (int i = 0; i < cfg.connections; ++i) {
+      users.push_back("user-" + std::to_string(cfg.user_offset + i));
+    }
+    return users;
+  }
+  runtime::placement where{cfg.nodes};
+  out.active = true;
+  for (long long id = cfg.user_offset; static_cast<int>(users.size()) < cfg.connections; ++id) {
+    auto name = "user-" + std::to_string(id);
+    if (where.owner(name) == cfg.avoid_owner) {
+      ++out.skipped;
+    } else {
+      users.push_back(std::move(name));
+    }
+  }
+  out.first = users.front();
+  out.last = users.back();
+  return users;
+}
 
 // -- driver ------------------------------------------------------------------------------------
 
@@ -56,11 +275,22 @@ public:
 
   /// Gathers the figures (after ioc.run() returned).
   load_report report();
+  /// The `--kill-pid` figures (part of report()).
+  void report_kill(kill_summary& k);
 
   const load_settings& cfg;
   load_tally tally;
   clock::time_point t0{}, window_start{}, window_end{};  ///< set before the load starts
   std::string client_id;
+  user_choice users;
+
+  /// True if a connection's batches go through a batch_ledger (`--kill-pid`).
+  bool timed() const { return cfg.kill_pid != 0; }
+  /// Acks received before this came from the killed node (see batch_ledger); the time_point
+  /// max until the kill.
+  clock::time_point old_owner_until() const {
+    return clock::time_point{clock::duration{old_owner_until_.load(std::memory_order_acquire)}};
+  }
 
 private:
   void launch_more();
@@ -68,11 +298,15 @@ private:
   void check_drain();
   void check_hold();
   void finish();
+  void kill_target();
 
   asio::io_context& ioc_;
   asio::strand<asio::io_context::executor_type> strand_;
-  asio::steady_timer deadline_, phase_;
+  asio::steady_timer deadline_, phase_, kill_timer_;
   std::vector<std::shared_ptr<client>> clients_;
+  std::optional<clock::time_point> killed_at_;
+  std::atomic<clock::rep> old_owner_until_{clock::time_point::max().time_since_epoch().count()};
+  int kill_errno_ = 0;
   std::size_t launched_ = 0, attempts_done_ = 0, finished_ = 0, hold_answers_ = 0;
   clock::time_point drain_until_{};
   bool holding_ = false, timed_out_ = false;
@@ -84,9 +318,13 @@ private:
 /// oldest unanswered batch (a FIFO of send times) and keeps its own latency samples.
 class client : public std::enable_shared_from_this<client> {
 public:
-  client(asio::io_context& ioc, driver& d, int index)
+  client(asio::io_context& ioc, driver& d, int index, std::string user)
     : ws_(asio::make_strand(ioc)), out_(ws_), timer_(ws_.get_executor()), d_(d), index_(index),
-      user_("user-" + std::to_string(d.cfg.user_offset + index)), batches_(d.cfg.echo) {}
+      user_(std::move(user)), batches_(d.cfg.echo) {
+    if (d.timed()) {
+      ledger_.emplace();
+    }
+  }
 
   /// Opens the TCP connection and the WebSocket.
   void connect() {
@@ -104,7 +342,11 @@ public:
   /// Latency samples in ms (read after the run).
   std::vector<float>& samples() { return samples_; }
   /// Batches sent with neither an answer nor an error (read after the run).
-  std::size_t unanswered() const { return batches_.unresolved(); }
+  std::size_t unanswered() const {
+    return ledger_ ? ledger_->unresolved() : batches_.unresolved();
+  }
+  /// The timed batches (`--kill-pid`; read after the run), or null.
+  const batch_ledger* ledger() const { return ledger_ ? &*ledger_ : nullptr; }
 
 private:
   // Connect the TCP socket, bounded by the connect timeout.
@@ -188,17 +430,40 @@ private:
     auto type = string_field(text, "type");
     if (d_.cfg.echo || type == "user_state_update") {
       t.updates.fetch_add(1, std::memory_order_relaxed);
-      return settle(batches_.on_answer(), true);
+      if (!ledger_) {
+        return settle(batches_.on_answer(), true);
+      }
+      auto now = clock::now();
+      dup_settled_.clear();
+      auto r = ledger_->on_answer(now, dup_settled_);
+      for (const auto& rec : dup_settled_) {
+        settle_duplicate(rec);
+      }
+      return settle(r, true, now);
     }
     if (type == "ack") {
       t.acks.fetch_add(1, std::memory_order_relaxed);
-      if (!batches_.on_ack(number_field(text, "seq"))) {
+      auto seq = number_field(text, "seq");
+      auto accepted = number_field(text, "accepted");
+      if (ledger_ && accepted > 0 && number_field(text, "duplicates") >= accepted) {
+        // A batch resent after its node died (see batch_ledger).
+        t.duplicate_acks.fetch_add(1, std::memory_order_relaxed);
+        auto now = clock::now();
+        match_result r;
+        auto effect = ledger_->on_duplicate_ack(seq, now, d_.old_owner_until(), r);
+        if (effect == batch_ledger::dup_effect::settled) {
+          t.duplicate_acks_settling.fetch_add(1, std::memory_order_relaxed);
+          settle(r, true, now);
+        } else if (effect == batch_ledger::dup_effect::pending) {
+          t.duplicate_acks_pending.fetch_add(1, std::memory_order_relaxed);
+        }
+      } else if (!(ledger_ ? ledger_->on_ack(seq, clock::now()) : batches_.on_ack(seq))) {
         t.unexpected.fetch_add(1, std::memory_order_relaxed);
       }
     } else if (type == "error") {
       t.add_error(sanitize(string_field(text, "error"), 64),
                   sanitize(string_field(text, "message"), 160));
-      settle(batches_.on_error(), false);
+      settle(ledger_ ? ledger_->on_error(clock::now()) : batches_.on_error(), false);
     } else if (type == "recommendations") {
       t.recommendations.fetch_add(1, std::memory_order_relaxed);
     } else if (type == "performance_metrics") {
@@ -209,9 +474,8 @@ private:
   }
 
   // A frame settled a batch: an answer (`answered`) or an error refusing it.
-  void settle(const match_result& r, bool answered) {
+  void settle(const match_result& r, bool answered, clock::time_point now = clock::now()) {
     auto& t = d_.tally;
-    auto now = clock::now();
     if (!r.matched) {
       t.unexpected.fetch_add(answered ? 1 : 0, std::memory_order_relaxed);
       return;
@@ -228,6 +492,19 @@ private:
       } else if (d_.cfg.mode == load_mode::max && now < d_.window_end && !closing_) {
         send_batch(now);  // closed loop: one batch settled, one new batch
       }
+    }
+  }
+
+  // A batch answered by a duplicate ack that an update has now passed (see batch_ledger): it
+  // counts as answered at the duplicate ack.
+  void settle_duplicate(const batch_ledger::record& rec) {
+    match_result r;
+    r.matched = r.newly_resolved = true;
+    r.stamp = rec.stamp;
+    d_.tally.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    record_answer(r, rec.settled_at);
+    if (d_.cfg.mode == load_mode::max && clock::now() < d_.window_end && !closing_) {
+      send_batch(clock::now());
     }
   }
 
@@ -289,7 +566,11 @@ private:
   }
 
   void send_batch(clock::time_point stamp) {
-    batches_.on_sent(++seq_, stamp);
+    if (ledger_) {
+      ledger_->on_sent(++seq_, stamp, clock::now());
+    } else {
+      batches_.on_sent(++seq_, stamp);
+    }
     auto& t = d_.tally;
     t.batches_sent.fetch_add(1, std::memory_order_relaxed);
     t.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -319,6 +600,8 @@ private:
   std::string user_;
   std::uint64_t seq_ = 0;
   batch_fifo batches_;
+  std::optional<batch_ledger> ledger_;  ///< instead of batches_ with --kill-pid
+  std::vector<batch_ledger::record> dup_settled_;
   std::vector<float> samples_;
   clock::duration interval_{};
   clock::time_point next_{};
@@ -329,7 +612,7 @@ private:
 
 driver::driver(asio::io_context& ioc, const load_settings& c)
   : cfg(c), client_id("lg-" + std::to_string(::getpid())), ioc_(ioc),
-    strand_(asio::make_strand(ioc)), deadline_(strand_), phase_(strand_) {}
+    strand_(asio::make_strand(ioc)), deadline_(strand_), phase_(strand_), kill_timer_(strand_) {}
 
 void driver::start() {
   // The bound on everything: connecting, the load, draining and holding, plus a margin.
@@ -342,8 +625,9 @@ void driver::start() {
       ioc_.stop();
     }
   });
+  auto names = choose_users(cfg, users);
   for (int i = 0; i < cfg.connections; ++i) {
-    clients_.push_back(std::make_shared<client>(ioc_, *this, i));
+    clients_.push_back(std::make_shared<client>(ioc_, *this, i, std::move(names[i])));
   }
   asio::dispatch(strand_, [this] { launch_more(); });
 }
@@ -379,6 +663,16 @@ void driver::begin_load() {
   for (auto& c : clients_) {
     c->begin();
   }
+  if (cfg.kill_pid != 0) {
+    kill_timer_.expires_at(window_start
+                           + std::chrono::duration_cast<clock::duration>(
+                             seconds_f{cfg.kill_after}));
+    kill_timer_.async_wait([this](beast::error_code ec) {
+      if (!ec) {
+        kill_target();
+      }
+    });
+  }
   phase_.expires_at(window_end);
   phase_.async_wait([this](beast::error_code ec) {
     if (!ec) {
@@ -398,6 +692,16 @@ void driver::check_drain() {
       check_drain();
     }
   });
+}
+
+// `--kill-pid`: the load generator kills the node itself, so the kill time is exact.
+void driver::kill_target() {
+  killed_at_ = clock::now();
+  old_owner_until_.store((*killed_at_ + std::chrono::milliseconds{1}).time_since_epoch().count(),
+                         std::memory_order_release);
+  if (::kill(static_cast<pid_t>(cfg.kill_pid), SIGKILL) != 0) {
+    kill_errno_ = errno;
+  }
 }
 
 void driver::hold_answered() {
@@ -435,8 +739,78 @@ void driver::client_finished() {
       // Everything is closed: nothing else keeps ioc.run() going.
       deadline_.cancel();
       phase_.cancel();
+      kill_timer_.cancel();
     }
   });
+}
+
+// What the kill did, from every connection's ledger: the batches sent before it and not settled
+// at it (outstanding), when the last of them was settled, and the batches sent after it.
+void driver::report_kill(kill_summary& k) {
+  k.active = true;
+  k.pid = cfg.kill_pid;
+  k.kill_errno = kill_errno_;
+  if (!killed_at_) {
+    return;
+  }
+  k.sent = true;
+  auto kill = *killed_at_;
+  k.at_s = seconds_f{kill - window_start}.count();
+  clock::duration last{};
+  std::vector<float> after, before;
+  for (auto& c : clients_) {
+    const auto* ledger = c->ledger();
+    auto count = [&](const batch_ledger::record& rec) {
+      using outcome = batch_ledger::outcome;
+      bool answered = rec.how == outcome::answered || rec.how == outcome::duplicate;
+      k.settled_by_duplicate += rec.how == outcome::duplicate ? 1 : 0;
+      auto ms = std::chrono::duration<float, std::milli>(rec.settled_at - rec.stamp).count();
+      if (answered && rec.sent_at < kill && rec.stamp >= window_start) {
+        before.push_back(ms);
+      }
+      if (rec.sent_at < kill && rec.settled_at >= kill) {
+        ++k.outstanding;
+        if (rec.how == outcome::errored) {
+          ++k.outstanding_errored;
+        }
+        if (rec.how == outcome::skipped) {
+          ++k.outstanding_unanswered;
+        } else {
+          last = std::max(last, rec.settled_at - kill);
+        }
+      } else if (rec.sent_at >= kill) {
+        if (answered) {
+          after.push_back(ms);
+          auto slice = std::min(kill_summary::slices - 1,
+                                static_cast<std::size_t>((rec.sent_at - kill)
+                                                         / std::chrono::milliseconds{100}));
+          k.slice_max[slice] = std::max(k.slice_max[slice], static_cast<double>(ms));
+          ++k.slice_n[slice];
+        } else if (rec.how == outcome::errored) {
+          ++k.after_errored;
+        } else {
+          ++k.after_unanswered;
+        }
+      }
+    };
+    for (const auto& rec : ledger->settled()) {
+      count(rec);
+    }
+    k.duplicate_then_acked += ledger->dup_then_acked();
+    ledger->each_waiting(count, [&](clock::time_point, clock::time_point sent_at) {
+      if (sent_at < kill) {
+        ++k.outstanding;
+        ++k.outstanding_unanswered;
+      } else {
+        ++k.after_unanswered;
+      }
+    });
+  }
+  k.recovery_ms = k.outstanding_unanswered > 0
+                    ? -1.0
+                    : std::chrono::duration<double, std::milli>(last).count();
+  k.after = summarize(after);
+  k.before = summarize(before);
 }
 
 load_report driver::report() {
@@ -449,6 +823,10 @@ load_report driver::report() {
     r.unanswered += c->unanswered();
   }
   r.latency = summarize(all);
+  r.users = users;
+  if (cfg.kill_pid != 0) {
+    report_kill(r.kill);
+  }
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
     auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
