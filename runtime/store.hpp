@@ -2,7 +2,7 @@
 // default, runtime/sqlite_store) and Redis (cluster issue). All calls block: use from one thread.
 //
 // Encryption at rest: a backend seals every user-data value it writes (event payloads, snapshot
-// data, later consent records) with privacy::sealer, bound to the user id and the column. The
+// data, user records such as consent) with privacy::sealer, bound to the user id and the column. The
 // index columns stay in clear: user ids, sequence numbers, client ids and timestamps. User ids
 // are meant to be pseudonymous ids the application gives the node, not names or e-mail
 // addresses; they are never logged either way.
@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace aia::privacy {
@@ -39,15 +40,35 @@ struct snapshot_record {
   double updated_at = 0;
 };
 
+/// A per-user document beside the log, replaced whole at each version: the user's consent
+/// history (`kind` "consent"), later experiment memberships. Unlike events it is kept at every
+/// privacy level (it holds no interaction data) and survives erasure only as the caller's
+/// tombstone.
+struct user_record {
+  std::string user_id;
+  std::string kind;              ///< [a-z_]{1,32}
+  std::uint64_t version = 0;     ///< 1, 2, ...: a write must name the next version
+  std::vector<std::uint8_t> data;
+  double updated_at = 0;
+};
+
 /// A failed store operation.
 struct store_error {
   std::string message;
+};
+
+/// What erase_user removed.
+struct erase_counts {
+  std::uint64_t events = 0;
+  std::uint64_t snapshots = 0;
+  std::uint64_t records = 0;
 };
 
 /// What a session needs to rehydrate: its newest snapshot and the events after it.
 struct user_history {
   std::optional<snapshot_record> snapshot;
   std::vector<stored_event> events;
+  std::vector<user_record> records;  ///< every record kind of the user, newest version each
   /// Set if a stored value failed to open (tampered, or sealed under a key the ring lacks); the
   /// backend has logged it. The value's record stays in the history with empty bytes, which no
   /// decoder accepts, so a caller that misses this field still fails instead of skipping data.
@@ -72,6 +93,33 @@ public:
 
   /// Number of distinct users with any event or snapshot.
   [[nodiscard]] virtual std::uint64_t user_count() = 0;
+
+  /// Stores `r` as the user's record of its kind, durably, if the stored version is
+  /// r.version - 1 (none stored counts as 0); otherwise an error naming the stored version, and
+  /// nothing changes (compare-and-set: two writers cannot both win).
+  [[nodiscard]] virtual std::optional<store_error> put_record(const user_record& r) {
+    (void)r;
+    return store_error{"this backend keeps no user records yet"};  // in progress: see backends
+  }
+
+  /// Removes, durably and at once, every event, snapshot and record of the user (GDPR Art. 17),
+  /// and the user from user_count. What was removed, or why nothing was.
+  [[nodiscard]] virtual std::variant<erase_counts, store_error>
+  erase_user(const std::string& user_id) {
+    (void)user_id;
+    return store_error{"this backend cannot erase users yet"};  // in progress: see backends
+  }
+
+  /// Retention: removes events stored (stored_at) before `cutoff` (seconds since the epoch) that
+  /// the user's newest snapshot already covers (seq <= its seq; the state keeps their effect),
+  /// at most `limit` per call, oldest first; how many were removed. Events no snapshot covers
+  /// yet stay until one does. Snapshots and records stay.
+  [[nodiscard]] virtual std::variant<std::uint64_t, store_error>
+  expire_events(double cutoff, std::uint64_t limit) {
+    (void)cutoff;
+    (void)limit;
+    return store_error{"this backend cannot expire events yet"};  // in progress: see backends
+  }
 
   /// Backend name for logs and metrics ("sqlite", "redis").
   [[nodiscard]] virtual const char* backend() const noexcept = 0;
