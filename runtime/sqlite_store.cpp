@@ -1,5 +1,11 @@
 // The embedded store backend: SQLite in WAL mode, one file under the data directory; values
 // sealed with privacy::sealer.
+//
+// Erasure and free pages: the connection runs with secure_delete on, so the cells and pages an
+// erase_user or expire_events frees are overwritten with zeros in the database file (at the next
+// checkpoint). Older copies of those pages may still sit in WAL frames not yet overwritten (the
+// log is reused from its start, not truncated) until later commits cover them. What can linger
+// there is sealed values and the clear index columns (user id, seqs, times), never plaintext.
 #include "runtime/store.hpp"
 
 #include "privacy/sealing.hpp"
@@ -12,14 +18,19 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 namespace aia::runtime {
 
@@ -33,6 +44,10 @@ using detail::sealed_column;
 using detail::snapshot_data;
 using detail::statement;
 
+/// The tables, created when missing. `records` and `events_by_stored_at` came with erasure and
+/// retention: an older store gains them at its first open by this version (building the index
+/// reads every event once). expire_events walks the index; it costs a write about 2.5% more WAL
+/// frames.
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS events (
   user_id TEXT NOT NULL,
@@ -50,7 +65,31 @@ CREATE TABLE IF NOT EXISTS snapshots (
   data BLOB NOT NULL,
   updated_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+  user_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  updated_at REAL NOT NULL,
+  PRIMARY KEY (user_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_stored_at ON events (stored_at);
 )sql";
+
+/// Records are sealed under "records.data:<kind>", bound to the user as every value: a record
+/// copied to another user's or another kind's row does not open. (The Redis backend seals them
+/// the same way; sqlite_reseal.cpp names the purpose too.)
+constexpr std::string_view record_column = "records.data";
+
+std::string record_purpose(const std::string& kind) {
+  return std::string{record_column} + ":" + kind;
+}
+
+/// Whether `kind` is a record kind: [a-z_]{1,32}.
+bool valid_kind(const std::string& kind) {
+  return !kind.empty() && kind.size() <= 32
+         && kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+}
 
 /// An exclusive flock on `<path>.lock` for the store's life: a second process opening the same
 /// store (a node, aia-keys reencrypt) fails at once instead of mixing its writes in.
@@ -144,7 +183,8 @@ class sqlite_store final : public store {
 public:
   sqlite_store(const std::string& path, sqlite_sync sync,
                std::shared_ptr<const privacy::sealer> sealer, int wal_restart_frames)
-    : lock_{path}, sealer_{std::move(sealer)}, wal_restart_frames_{wal_restart_frames} {
+    : lock_{path}, sealer_{std::move(sealer)}, sync_{sync},
+      wal_restart_frames_{wal_restart_frames} {
     if (!sealer_) {
       throw std::invalid_argument("open_sqlite_store: no sealer");
     }
@@ -160,6 +200,11 @@ public:
     exec(db_, "PRAGMA journal_mode=WAL");
     exec(db_, sync == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec(db_, "PRAGMA busy_timeout=5000");
+    // Zeroes what deletes free (erase_user, expire_events, replaced snapshots), so no erased
+    // bytes stay in the file's free space. On the write path (commits of 64 events over 2000
+    // users, a 4 KB snapshot every 16 events of a user) it wrote the same WAL frames per commit
+    // and cost no CPU beyond the noise (medians 1.27 vs 1.31 ms per commit, on and off).
+    exec(db_, "PRAGMA secure_delete=ON");
     // Once checkpointed, the WAL restarts from its beginning; this trims the file back as well.
     // No journal_size_limit: truncating the log on restart stalled commits for ~100 ms (ext4).
     exec(db_, schema);
@@ -179,8 +224,28 @@ public:
     select_events_ = std::make_unique<statement>(
       db_, "SELECT seq, client_id, client_seq, ts, stored_at, payload FROM events "
            "WHERE user_id = ?1 AND seq > ?2 ORDER BY seq");
+    // Records alone do not count a user (store.hpp).
     count_users_ = std::make_unique<statement>(
       db_, "SELECT COUNT(*) FROM (SELECT user_id FROM events UNION SELECT user_id FROM snapshots)");
+    select_records_ = std::make_unique<statement>(
+      db_, "SELECT kind, version, data, updated_at FROM records WHERE user_id = ?1 ORDER BY kind");
+    select_version_ = std::make_unique<statement>(
+      db_, "SELECT version FROM records WHERE user_id = ?1 AND kind = ?2");
+    upsert_record_ = std::make_unique<statement>(
+      db_, "INSERT INTO records (user_id, kind, version, data, updated_at) "
+           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, kind) DO UPDATE SET "
+           "version = excluded.version, data = excluded.data, updated_at = excluded.updated_at");
+    erase_events_ = std::make_unique<statement>(db_, "DELETE FROM events WHERE user_id = ?1");
+    erase_snapshot_ = std::make_unique<statement>(db_, "DELETE FROM snapshots WHERE user_id = ?1");
+    erase_records_ = std::make_unique<statement>(db_, "DELETE FROM records WHERE user_id = ?1");
+    // Walks events_by_stored_at oldest first and looks each user's snapshot up by its key, and
+    // stops after ?2 matches (EXPLAIN QUERY PLAN: covering index search on stored_at < ?, then
+    // snapshots' primary key; no sort). CROSS JOIN keeps events the outer loop whatever the
+    // planner's statistics say. A call reads the old events no snapshot covers yet as well.
+    expire_events_ = std::make_unique<statement>(
+      db_, "DELETE FROM events WHERE (user_id, seq) IN (SELECT e.user_id, e.seq FROM events AS e "
+           "CROSS JOIN snapshots AS s ON s.user_id = e.user_id WHERE e.stored_at < ?1 "
+           "AND e.seq <= s.seq ORDER BY e.stored_at LIMIT ?2)");
   }
 
   ~sqlite_store() override {
@@ -190,6 +255,13 @@ public:
     select_snapshot_.reset();
     select_events_.reset();
     count_users_.reset();
+    select_records_.reset();
+    select_version_.reset();
+    upsert_record_.reset();
+    erase_events_.reset();
+    erase_snapshot_.reset();
+    erase_records_.reset();
+    expire_events_.reset();
     sqlite3_close(db_);
   }
 
@@ -244,6 +316,14 @@ public:
                                         unseal(out, event_payloads, user_id, seq, st.blob(5))});
     }
     st.reset();
+    auto& rs = *select_records_;
+    rs.bind(1, user_id);
+    while (rs.step() == SQLITE_ROW) {
+      user_record r{user_id, rs.text(0), rs.u64(1), {}, rs.real(3)};
+      r.data = unseal_record(out, r, rs.blob(2));
+      out.records.push_back(std::move(r));
+    }
+    rs.reset();
     return out;
   }
 
@@ -254,10 +334,86 @@ public:
     return n;
   }
 
+  std::optional<store_error> put_record(const user_record& r) override {
+    if (!valid_kind(r.kind)) {
+      return store_error{"record kind must be 1 to 32 of [a-z_]"};
+    }
+    if (r.version == 0) {
+      return store_error{"record version must be 1 or more"};
+    }
+    if (auto err = exec_checked(db_, "BEGIN IMMEDIATE")) {
+      return err;
+    }
+    // Compare-and-set: the check and the write in one transaction, which no other writer enters.
+    auto& sv = *select_version_;
+    sv.bind(1, r.user_id);
+    sv.bind(2, r.kind);
+    int rc = sv.step();
+    std::uint64_t stored = rc == SQLITE_ROW ? sv.u64(0) : 0;
+    sv.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return rollback(store_error{sqlite3_errmsg(db_)});
+    }
+    if (stored != r.version - 1) {
+      return rollback(version_conflict(r, stored));
+    }
+    try {
+      auto sealed = sealer_->seal(record_purpose(r.kind), r.user_id, r.data);
+      auto& st = *upsert_record_;
+      st.bind(1, r.user_id);
+      st.bind(2, r.kind);
+      st.bind(3, r.version);
+      st.bind(4, sealed);
+      st.bind(5, r.updated_at);
+      if (auto err = finish(db_, st)) {
+        return rollback(*err);
+      }
+    } catch (const std::exception& e) {
+      return rollback(store_error{std::string{"sealing failed: "} + e.what()});  // no data in it
+    }
+    if (auto err = exec_checked(db_, "COMMIT")) {
+      return rollback(*err);
+    }
+    return std::nullopt;
+  }
+
+  std::variant<erase_counts, store_error> erase_user(const std::string& user_id) override {
+    // An erasure lost to a power cut would bring the data back: this commit syncs the WAL even
+    // under synchronous=NORMAL (one fsync; erasures are rare).
+    if (sync_ != sqlite_sync::full) {
+      if (auto err = exec_checked(db_, "PRAGMA synchronous=FULL")) {
+        return *err;
+      }
+    }
+    auto result = erase_all(user_id);
+    if (sync_ != sqlite_sync::full) {
+      sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    }
+    return result;
+  }
+
+  std::variant<std::uint64_t, store_error> expire_events(double cutoff,
+                                                         std::uint64_t limit) override {
+    if (std::isnan(cutoff)) {
+      return store_error{"expiry cutoff is not a number"};
+    }
+    if (limit == 0) {
+      return std::uint64_t{0};
+    }
+    auto& st = *expire_events_;
+    st.bind(1, cutoff);
+    // LIMIT takes a signed 64-bit integer: clamp, so a huge limit is no limit rather than -1.
+    st.bind(2, std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
+    if (auto err = finish(db_, st)) {  // one statement: its own transaction
+      return *err;
+    }
+    return static_cast<std::uint64_t>(sqlite3_changes64(db_));
+  }
+
   const char* backend() const noexcept override { return "sqlite"; }
 
-  /// Seals again every value of both columns that is not under the newest key (the pass is in
-  /// sqlite_reseal.cpp).
+  /// Seals again every value (events, snapshots, records) that is not under the newest key (the
+  /// pass is in sqlite_reseal.cpp).
   reseal_counts reseal(std::size_t batch) { return detail::reseal_columns(db_, *sealer_, batch); }
 
 private:
@@ -290,6 +446,51 @@ private:
       }
     }
     return std::nullopt;
+  }
+
+  /// Deletes every row of the user in one transaction; what it deleted.
+  std::variant<erase_counts, store_error> erase_all(const std::string& user_id) {
+    if (auto err = exec_checked(db_, "BEGIN IMMEDIATE")) {
+      return *err;
+    }
+    erase_counts n;
+    for (auto [st, count] : {std::pair{erase_events_.get(), &n.events},
+                             std::pair{erase_snapshot_.get(), &n.snapshots},
+                             std::pair{erase_records_.get(), &n.records}}) {
+      st->bind(1, user_id);
+      if (auto err = finish(db_, *st)) {
+        return *rollback(*err);
+      }
+      *count = static_cast<std::uint64_t>(sqlite3_changes64(db_));
+    }
+    if (auto err = exec_checked(db_, "COMMIT")) {
+      return *rollback(*err);
+    }
+    return n;
+  }
+
+  static store_error version_conflict(const user_record& r, std::uint64_t stored) {
+    return store_error{"record version conflict: " + r.kind + " is at version "
+                       + std::to_string(stored) + ", the write names version "
+                       + std::to_string(r.version)};
+  }
+
+  /// Opens a record's value, reporting a failure as unseal() does.
+  std::vector<std::uint8_t> unseal_record(user_history& out, const user_record& r,
+                                          const std::vector<std::uint8_t>& sealed) {
+    auto opened = sealer_->open(record_purpose(r.kind), r.user_id, sealed);
+    if (auto* plain = std::get_if<std::vector<std::uint8_t>>(&opened)) {
+      return std::move(*plain);
+    }
+    const char* code = privacy::to_string(std::get<privacy::sealing_errc>(opened));
+    log::error("store.value_unreadable", {{"column", record_column}, {"kind", r.kind},
+                                          {"version", r.version}, {"errc", code}});
+    if (!out.unreadable) {
+      out.unreadable = store_error{std::string{record_column} + " of kind " + r.kind
+                                   + " version " + std::to_string(r.version)
+                                   + " does not open: " + code};
+    }
+    return {};
   }
 
   /// Opens one stored value. On failure it logs, marks `out` unreadable and gives no bytes: a
@@ -325,6 +526,7 @@ private:
 
   store_lock lock_;  ///< first: released last, after the database is closed
   std::shared_ptr<const privacy::sealer> sealer_;
+  sqlite_sync sync_;
   int wal_restart_frames_;
   int wal_frames_ = 0;  ///< frames in the WAL after the last commit (from the WAL hook)
   sqlite3* db_ = nullptr;
@@ -334,6 +536,13 @@ private:
   std::unique_ptr<statement> select_snapshot_;
   std::unique_ptr<statement> select_events_;
   std::unique_ptr<statement> count_users_;
+  std::unique_ptr<statement> select_records_;
+  std::unique_ptr<statement> select_version_;
+  std::unique_ptr<statement> upsert_record_;
+  std::unique_ptr<statement> erase_events_;
+  std::unique_ptr<statement> erase_snapshot_;
+  std::unique_ptr<statement> erase_records_;
+  std::unique_ptr<statement> expire_events_;
 };
 
 } // namespace

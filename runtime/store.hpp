@@ -96,30 +96,22 @@ public:
 
   /// Stores `r` as the user's record of its kind, durably, if the stored version is
   /// r.version - 1 (none stored counts as 0); otherwise an error naming the stored version, and
-  /// nothing changes (compare-and-set: two writers cannot both win).
-  [[nodiscard]] virtual std::optional<store_error> put_record(const user_record& r) {
-    (void)r;
-    return store_error{"this backend keeps no user records yet"};  // in progress: see backends
-  }
+  /// nothing changes (compare-and-set: two writers cannot both win). A kind other than
+  /// [a-z_]{1,32} or a version 0 is an error too. Records alone do not count in user_count.
+  [[nodiscard]] virtual std::optional<store_error> put_record(const user_record& r) = 0;
 
   /// Removes, durably and at once, every event, snapshot and record of the user (GDPR Art. 17),
-  /// and the user from user_count. What was removed, or why nothing was.
+  /// and the user from user_count. What was removed (all zero for an unknown user), or why
+  /// nothing was.
   [[nodiscard]] virtual std::variant<erase_counts, store_error>
-  erase_user(const std::string& user_id) {
-    (void)user_id;
-    return store_error{"this backend cannot erase users yet"};  // in progress: see backends
-  }
+  erase_user(const std::string& user_id) = 0;
 
   /// Retention: removes events stored (stored_at) before `cutoff` (seconds since the epoch) that
   /// the user's newest snapshot already covers (seq <= its seq; the state keeps their effect),
   /// at most `limit` per call, oldest first; how many were removed. Events no snapshot covers
   /// yet stay until one does. Snapshots and records stay.
   [[nodiscard]] virtual std::variant<std::uint64_t, store_error>
-  expire_events(double cutoff, std::uint64_t limit) {
-    (void)cutoff;
-    (void)limit;
-    return store_error{"this backend cannot expire events yet"};  // in progress: see backends
-  }
+  expire_events(double cutoff, std::uint64_t limit) = 0;
 
   /// Backend name for logs and metrics ("sqlite", "redis").
   [[nodiscard]] virtual const char* backend() const noexcept = 0;
@@ -155,6 +147,7 @@ open_sqlite_store(const std::string& path, sqlite_sync sync,
 struct reseal_counts {
   std::uint64_t events = 0;      ///< event payloads sealed again under the newest key
   std::uint64_t snapshots = 0;   ///< snapshots sealed again under the newest key
+  std::uint64_t records = 0;     ///< user records sealed again under the newest key
   std::uint64_t current = 0;     ///< values already under the newest key, left alone
   std::uint64_t unreadable = 0;  ///< values that failed to open, left as they are
   std::vector<std::string> unreadable_rows;  ///< the first 100 of those: column, user, seq, code

@@ -156,8 +156,9 @@ int reencrypt(const std::vector<std::string>& args) {
   }
   auto sealer = std::make_shared<const aia::privacy::sealer>(key_ring::load(file));
   auto counts = aia::runtime::reseal_sqlite_store(db.string(), sealer);
-  std::cout << "store " << db.string() << ": resealed " << counts.events << " events and "
-            << counts.snapshots << " snapshots under key v" << sealer->sealing_version() << "; "
+  std::cout << "store " << db.string() << ": resealed " << counts.events << " events, "
+            << counts.snapshots << " snapshots and " << counts.records
+            << " records under key v" << sealer->sealing_version() << "; "
             << counts.current << " already under it; " << counts.unreadable
             << " do not open\n";
   for (const auto& row : counts.unreadable_rows) {

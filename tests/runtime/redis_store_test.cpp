@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 
 using namespace aia::runtime;
 using aia::privacy::key_ring;
@@ -155,7 +156,9 @@ TEST_CASE("a password-protected Redis opens with its password and refuses a wron
 // -- durability and outages --------------------------------------------------------------------
 
 TEST_CASE("events acknowledged before Redis restarts with its AOF are all there after", "[redis]") {
-  redis_server server;
+  // appendfsync always: with everysec Redis may answer a write whose AOF write(2) it postponed
+  // behind a slow fsync (up to 2 s, its documented loss window), which a SIGKILL then loses.
+  redis_server server{{"--appendfsync", "always"}};
   auto seal = new_sealer();
   auto prefix = fresh_prefix();
   auto st = open_redis_store(options(server), seal, prefix);
@@ -275,6 +278,114 @@ TEST_CASE("a Redis value that does not open is reported unreadable, never used",
     CHECK(h.events[1].seq == 5);
     CHECK(h.events[1].payload.empty());
   }
+}
+
+TEST_CASE("Redis holds no plaintext record, and a record moved to another user or kind does not "
+          "open",
+          "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), "aia:");
+  std::vector<std::uint8_t> data(marker.begin(), marker.end());
+  REQUIRE_FALSE(st->put_record(user_record{"u1", "consent", 1, data, 7.5}));
+  REQUIRE_FALSE(st->put_record(user_record{"u1", "experiments", 1, {1}, 7.5}));
+  auto fields = server.cli({"HGETALL", "aia:rec:u1"});
+  CHECK(fields.find("consent:version") != std::string::npos);  // kinds and versions stay clear
+  CHECK(fields.find(marker) == std::string::npos);
+  CHECK(all_files(server.dir()).find(marker) == std::string::npos);
+  CHECK(server.cli({"SCARD", "aia:users"}) == "0\n");  // records alone do not count a user
+  auto h = st->load("u1");
+  CHECK_FALSE(h.unreadable);
+  REQUIRE(h.records.size() == 2);
+  CHECK(h.records[0].kind == "consent");
+  CHECK(h.records[0].data == data);
+  CHECK(h.records[0].updated_at == 7.5);
+
+  SECTION("another user's") {
+    REQUIRE(server.cli({"COPY", "aia:rec:u1", "aia:rec:u2"}) == "1\n");
+    auto h2 = st->load("u2");
+    REQUIRE(h2.unreadable);
+    CHECK_THAT(h2.unreadable->message, Catch::Contains("records.data of kind consent version 1")
+                                         && Catch::Contains("tampered"));
+    REQUIRE(h2.records.size() == 2);
+    CHECK(h2.records[0].data.empty());
+  }
+  SECTION("another kind's") {
+    REQUIRE(server.cli({"EVAL",
+                        "return redis.call(\"HSET\", KEYS[1], \"experiments:data\", "
+                        "redis.call(\"HGET\", KEYS[1], \"consent:data\"))",
+                        "1", "aia:rec:u1"})
+            == "0\n");  // replaced the field
+    auto h2 = st->load("u1");
+    REQUIRE(h2.unreadable);
+    CHECK_THAT(h2.unreadable->message, Catch::Contains("kind experiments")
+                                         && Catch::Contains("tampered"));
+  }
+  SECTION("half a record") {
+    REQUIRE(server.cli({"HDEL", "aia:rec:u1", "experiments:version"}) == "1\n");
+    auto h2 = st->load("u1");
+    REQUIRE(h2.unreadable);
+    CHECK_THAT(h2.unreadable->message, Catch::Contains("kind experiments")
+                                         && Catch::Contains("malformed"));
+  }
+}
+
+TEST_CASE("erasing a user leaves no key, index entry or users entry of it in Redis", "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), "aia:");
+  REQUIRE_FALSE(st->write({event("u1", 1), event("u1", 2), event("u2", 1)},
+                          {snapshot_record{"u1", 1, {1}, 1.0}}));
+  REQUIRE_FALSE(st->put_record(user_record{"u1", "consent", 1, {1}, 1.0}));
+  CHECK(server.cli({"ZCARD", "aia:expiry"}) == "3\n");
+  auto n = st->erase_user("u1");
+  REQUIRE(std::holds_alternative<erase_counts>(n));
+  CHECK(std::get<erase_counts>(n).events == 2);
+  CHECK(std::get<erase_counts>(n).snapshots == 1);
+  CHECK(std::get<erase_counts>(n).records == 1);
+  CHECK(server.cli({"KEYS", "aia:*u1*"}) == "\n");  // redis-cli's empty list
+  CHECK(server.cli({"ZRANGE", "aia:expiry", "0", "-1"}) == "1:u2\n");
+  CHECK(server.cli({"SMEMBERS", "aia:users"}) == "u2\n");
+}
+
+TEST_CASE("events from before the expiry index never expire, and nothing fails", "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), "aia:");
+  REQUIRE_FALSE(st->write({event("u1", 1), event("u1", 2)}, {snapshot_record{"u1", 2, {2}, 1.0}}));
+  REQUIRE(server.cli({"DEL", "aia:expiry"}) == "1\n");  // as data written by an older node
+  auto none = st->expire_events(1e12, 100);
+  REQUIRE(std::holds_alternative<std::uint64_t>(none));
+  CHECK(std::get<std::uint64_t>(none) == 0);
+  auto h = st->load("u1");
+  CHECK_FALSE(h.unreadable);
+  REQUIRE(h.snapshot);
+
+  // Events written since are indexed and expire; erasure takes the old ones too.
+  REQUIRE_FALSE(st->write({event("u1", 3)}, {snapshot_record{"u1", 3, {3}, 1.0}}));
+  CHECK(std::get<std::uint64_t>(st->expire_events(1e12, 100)) == 1);
+  auto n = st->erase_user("u1");
+  CHECK(std::get<erase_counts>(n).events == 2);
+}
+
+TEST_CASE("expiry goes past more uncovered events than one script looks at", "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), fresh_prefix());
+  std::vector<stored_event> uncovered;
+  std::vector<stored_event> covered;
+  for (std::uint64_t seq = 1; seq <= 1200; ++seq) {
+    auto e = event("old", seq);
+    e.stored_at = static_cast<double>(seq);  // older than every event of "done"
+    uncovered.push_back(std::move(e));
+    auto d = event("done", seq);
+    d.stored_at = 2000.0 + static_cast<double>(seq);
+    covered.push_back(std::move(d));
+  }
+  REQUIRE_FALSE(st->write(uncovered, {}));
+  REQUIRE_FALSE(st->write(covered, {snapshot_record{"done", 1200, {1}, 1.0}}));
+  auto n = st->expire_events(1e9, 1100);
+  REQUIRE(std::holds_alternative<std::uint64_t>(n));
+  CHECK(std::get<std::uint64_t>(n) == 1100);
+  CHECK(std::get<std::uint64_t>(st->expire_events(1e9, 1000)) == 100);
+  CHECK(std::get<std::uint64_t>(st->expire_events(1e9, 1000)) == 0);
+  CHECK(st->load("old").events.size() == 1200);
 }
 
 TEST_CASE("one large write over many users lands whole, or not at all on a duplicate", "[redis]") {

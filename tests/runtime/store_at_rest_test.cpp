@@ -12,6 +12,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <variant>
 
 using namespace aia::runtime;
 using aia::privacy::key_ring;
@@ -108,6 +109,41 @@ void set_raw_value(const std::string& db, const std::string& table, const std::s
            [&](sqlite3_stmt* stmt) {
              sqlite3_bind_text(stmt, 1, user.c_str(), -1, SQLITE_TRANSIENT);
              sqlite3_bind_int64(stmt, 2, static_cast<sqlite3_int64>(seq));
+             sqlite3_bind_blob(stmt, 3, value.data(), static_cast<int>(value.size()),
+                               SQLITE_TRANSIENT);
+           });
+}
+
+user_record consent(const std::string& user, std::uint64_t version) {
+  return user_record{user, "consent", version,
+                     bytes_of(marker + "-record-" + user + "-" + std::to_string(version)), 9.0};
+}
+
+/// A record's raw (sealed) value.
+std::vector<std::uint8_t> raw_record(const std::string& db, const std::string& user,
+                                     const std::string& kind) {
+  sqlite3* conn = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &conn) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(conn, "SELECT data FROM records WHERE user_id = ?1 AND kind = ?2",
+                             -1, &stmt, nullptr)
+          == SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, user.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, 0));
+  std::vector<std::uint8_t> out(p, p + sqlite3_column_bytes(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(conn);
+  return out;
+}
+
+void set_raw_record(const std::string& db, const std::string& user, const std::string& kind,
+                    const std::vector<std::uint8_t>& value) {
+  raw_exec(db, "UPDATE records SET data = ?3 WHERE user_id = ?1 AND kind = ?2",
+           [&](sqlite3_stmt* stmt) {
+             sqlite3_bind_text(stmt, 1, user.c_str(), -1, SQLITE_TRANSIENT);
+             sqlite3_bind_text(stmt, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
              sqlite3_bind_blob(stmt, 3, value.data(), static_cast<int>(value.size()),
                                SQLITE_TRANSIENT);
            });
@@ -261,4 +297,122 @@ TEST_CASE("reencryption refuses a store that another process has open") {
   CHECK_THROWS_WITH(reseal_sqlite_store(tmp.db(), s), Catch::Contains("in use"));
   st.reset();
   CHECK_NOTHROW(reseal_sqlite_store(tmp.db(), s));
+}
+
+// -- user records, erasure ------------------------------------------------------------------------
+
+TEST_CASE("no plaintext record reaches the SQLite files, and load returns the original bytes") {
+  temp_dir tmp;
+  auto s = fresh_sealer();
+  {
+    auto st = open_sqlite_store(tmp.db(), sqlite_sync::normal, s);
+    REQUIRE_FALSE(st->put_record(consent("u1", 1)));
+    REQUIRE_FALSE(st->put_record(consent("u1", 2)));
+    CHECK(all_bytes(tmp.path).find(marker) == std::string::npos);
+  }
+  auto raw = all_bytes(tmp.path);
+  REQUIRE(raw.find("consent") != std::string::npos);  // the kind is an index column, in clear
+  CHECK(raw.find(marker) == std::string::npos);
+  auto h = open_sqlite_store(tmp.db(), sqlite_sync::normal, s)->load("u1");
+  CHECK_FALSE(h.unreadable);
+  REQUIRE(h.records.size() == 1);
+  CHECK(h.records[0].data == consent("u1", 2).data);
+}
+
+TEST_CASE("a record moved to another user or kind does not open") {
+  temp_dir tmp;
+  auto s = fresh_sealer();
+  {
+    auto st = open_sqlite_store(tmp.db(), sqlite_sync::normal, s);
+    REQUIRE_FALSE(st->put_record(consent("u1", 1)));
+    REQUIRE_FALSE(st->put_record(consent("u2", 1)));
+    REQUIRE_FALSE(st->put_record(user_record{"u1", "experiments", 1, {1, 2}, 9.0}));
+  }
+  SECTION("another user's") {
+    set_raw_record(tmp.db(), "u2", "consent", raw_record(tmp.db(), "u1", "consent"));
+    auto st = open_sqlite_store(tmp.db(), sqlite_sync::normal, s);
+    auto h = st->load("u2");
+    REQUIRE(h.unreadable);
+    CHECK_THAT(h.unreadable->message, Catch::Contains("records.data of kind consent version 1")
+                                        && Catch::Contains("tampered"));
+    REQUIRE(h.records.size() == 1);
+    CHECK(h.records[0].data.empty());  // in its place, never used
+    CHECK_FALSE(st->load("u1").unreadable);
+  }
+  SECTION("another kind's") {
+    set_raw_record(tmp.db(), "u1", "experiments", raw_record(tmp.db(), "u1", "consent"));
+    auto h = open_sqlite_store(tmp.db(), sqlite_sync::normal, s)->load("u1");
+    REQUIRE(h.unreadable);
+    CHECK_THAT(h.unreadable->message, Catch::Contains("kind experiments")
+                                        && Catch::Contains("tampered"));
+  }
+}
+
+TEST_CASE("an erased user leaves none of its bytes in the closed SQLite file") {
+  temp_dir tmp;
+  const std::string gone = "erased-user-7f3a";
+  {
+    auto st = open_sqlite_store(tmp.db(), sqlite_sync::normal, fresh_sealer());
+    REQUIRE_FALSE(st->write({event(gone, 1), event(gone, 2), event("kept", 1)},
+                            {snapshot(gone, 2), snapshot("kept", 1)}));
+    REQUIRE_FALSE(st->put_record(consent(gone, 1)));
+    auto n = st->erase_user(gone);
+    REQUIRE(std::holds_alternative<erase_counts>(n));
+    CHECK(std::get<erase_counts>(n).events == 2);
+  }
+  // Closing checkpoints the log into the file and removes it; secure_delete zeroed the freed
+  // cells, so not even the clear user id is left in free space.
+  auto raw = all_bytes(tmp.path);
+  REQUIRE(raw.find("kept") != std::string::npos);
+  CHECK(raw.find(gone) == std::string::npos);
+}
+
+TEST_CASE("a data directory from before records opens, and gains records and the expiry index") {
+  temp_dir tmp;
+  auto s = fresh_sealer();
+  write_sample(tmp.db(), s);
+  raw_exec(tmp.db(), "DROP TABLE records");  // as a store written by an older node
+  raw_exec(tmp.db(), "DROP INDEX events_by_stored_at");
+
+  auto st = open_sqlite_store(tmp.db(), sqlite_sync::normal, s);
+  REQUIRE_FALSE(st->put_record(consent("u1", 1)));
+  auto h = st->load("u1");
+  CHECK_FALSE(h.unreadable);
+  CHECK(h.events.size() == 3);
+  CHECK(h.records.size() == 1);
+  REQUIRE_FALSE(st->write({}, {snapshot("u1", 3)}));
+  auto n = st->expire_events(1795000000.5, 10);  // the sample's events are stored at 1795000000
+  REQUIRE(std::holds_alternative<std::uint64_t>(n));
+  CHECK(std::get<std::uint64_t>(n) == 4);  // u1 1..3 and u2 1, both covered
+}
+
+TEST_CASE("reencryption reseals user records too") {
+  temp_dir tmp;
+  auto ring = key_ring::ephemeral(t0);
+  {
+    auto st =
+      open_sqlite_store(tmp.db(), sqlite_sync::normal, std::make_shared<const sealer>(ring));
+    for (const auto* user : {"u1", "u2", "u3"}) {
+      REQUIRE_FALSE(st->put_record(consent(user, 1)));
+    }
+    REQUIRE_FALSE(st->put_record(user_record{"u1", "experiments", 1, bytes_of(marker), 9.0}));
+  }
+  ring.add_key(t0 + 1);
+  auto newer = std::make_shared<const sealer>(ring);
+  auto v = raw_record(tmp.db(), "u3", "consent");
+  v[v.size() / 2] ^= 0x01;
+  set_raw_record(tmp.db(), "u3", "consent", v);
+
+  auto counts = reseal_sqlite_store(tmp.db(), newer, 2);
+  CHECK(counts.records == 3);
+  CHECK(counts.events + counts.snapshots == 0);
+  CHECK(counts.unreadable == 1);
+  REQUIRE(counts.unreadable_rows.size() == 1);
+  CHECK(counts.unreadable_rows[0] == "records.data user u3 kind consent: tampered");
+  CHECK(sealer::key_version(raw_record(tmp.db(), "u1", "experiments")) == 2u);
+  CHECK(sealer::key_version(raw_record(tmp.db(), "u2", "consent")) == 2u);
+  auto h = open_sqlite_store(tmp.db(), sqlite_sync::normal, newer)->load("u1");
+  CHECK_FALSE(h.unreadable);
+  REQUIRE(h.records.size() == 2);
+  CHECK(reseal_sqlite_store(tmp.db(), newer).current == 3);
 }

@@ -7,11 +7,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <functional>
 #include <random>
 #include <thread>
+#include <variant>
 
 using namespace aia::runtime;
 
@@ -28,6 +30,37 @@ std::filesystem::path temp_dir() {
 stored_event event(const std::string& user, std::uint64_t seq, std::uint8_t byte = 1) {
   return stored_event{user, seq, "c1", seq, 1634567890.0 + static_cast<double>(seq),
                       1795000000.0 + static_cast<double>(seq), std::vector<std::uint8_t>{byte, 2, 3}};
+}
+
+/// An event of `user` stored (server time) at `stored_at`.
+stored_event event_at(const std::string& user, std::uint64_t seq, double stored_at) {
+  auto e = event(user, seq);
+  e.stored_at = stored_at;
+  return e;
+}
+
+user_record record(const std::string& user, const std::string& kind, std::uint64_t version,
+                   std::uint8_t byte = 1) {
+  return user_record{user, kind, version, {byte, 0, byte},
+                     1700000000.5 + static_cast<double>(version)};
+}
+
+/// The record of `kind` in `h`, or nullptr.
+const user_record* find_record(const user_history& h, const std::string& kind) {
+  for (const auto& r : h.records) {
+    if (r.kind == kind) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+/// Events of `user` still stored, counted by erasing the user (load hides those a snapshot
+/// covers).
+std::uint64_t stored_events(store& st, const std::string& user) {
+  auto n = st.erase_user(user);
+  REQUIRE(std::holds_alternative<erase_counts>(n));
+  return std::get<erase_counts>(n).events;
 }
 
 /// The Redis server of this test run, started on first use (a real redis-server).
@@ -119,6 +152,242 @@ TEST_CASE("an older snapshot never replaces a newer one") {
       CHECK(st->load("u1").snapshot->seq == 10);
       REQUIRE_FALSE(st->write({}, {snapshot_record{"u1", 12, {12}, 3.0}}));
       CHECK(st->load("u1").snapshot->data == std::vector<std::uint8_t>{12});
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// -- user records ---------------------------------------------------------------------------------
+
+TEST_CASE("user records come back with load, newest version of each kind, across reopening") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      {
+        auto st = open();
+        REQUIRE_FALSE(st->put_record(record("u1", "consent", 1, 1)));
+        REQUIRE_FALSE(st->put_record(record("u1", "consent", 2, 2)));
+        REQUIRE_FALSE(st->put_record(record("u1", "experiments", 1, 7)));
+        REQUIRE_FALSE(st->write({event("u1", 1)}, {}));
+      }
+      auto st = open();
+      auto h = st->load("u1");
+      CHECK_FALSE(h.unreadable);
+      REQUIRE(h.records.size() == 2);
+      const auto* consent = find_record(h, "consent");
+      REQUIRE(consent);
+      CHECK(consent->user_id == "u1");
+      CHECK(consent->version == 2);
+      CHECK(consent->data == record("u1", "consent", 2, 2).data);
+      CHECK(consent->updated_at == record("u1", "consent", 2).updated_at);
+      const auto* experiments = find_record(h, "experiments");
+      REQUIRE(experiments);
+      CHECK(experiments->version == 1);
+      CHECK(experiments->data == record("u1", "experiments", 1, 7).data);
+      CHECK(h.events.size() == 1);
+      CHECK(st->load("u2").records.empty());
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a record write naming any but the next version fails, names the stored one, and "
+          "changes nothing") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      auto first = st->put_record(record("u1", "consent", 2));
+      REQUIRE(first);  // nothing stored: only version 1 may be written
+      CHECK_THAT(first->message, Catch::Contains("version 0"));
+      REQUIRE_FALSE(st->put_record(record("u1", "consent", 1, 1)));
+      REQUIRE_FALSE(st->put_record(record("u1", "consent", 2, 2)));
+
+      auto too_low = st->put_record(record("u1", "consent", 2, 9));  // a writer that lost
+      REQUIRE(too_low);
+      CHECK_THAT(too_low->message, Catch::Contains("version 2"));
+      auto too_high = st->put_record(record("u1", "consent", 4, 9));
+      REQUIRE(too_high);
+      CHECK_THAT(too_high->message, Catch::Contains("version 2"));
+      CHECK(st->put_record(record("u1", "consent", 0, 9)));
+      CHECK(st->put_record(record("u1", "Consent", 3, 9)));  // not [a-z_]
+      CHECK(st->put_record(record("u1", "", 1, 9)));
+      CHECK(st->put_record(record("u1", std::string(33, 'a'), 1, 9)));
+
+      auto h = st->load("u1");
+      REQUIRE(h.records.size() == 1);
+      CHECK(h.records[0].version == 2);
+      CHECK(h.records[0].data == record("u1", "consent", 2, 2).data);
+      REQUIRE_FALSE(st->put_record(record("u1", "consent", 3, 3)));  // the next one still works
+      CHECK(st->load("u1").records[0].version == 3);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("records of different users and kinds are versioned apart") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      REQUIRE_FALSE(st->put_record(record("u1", "consent", 1, 1)));
+      REQUIRE_FALSE(st->put_record(record("u2", "consent", 1, 2)));
+      REQUIRE_FALSE(st->put_record(record("u1", "experiments", 1, 3)));
+      REQUIRE_FALSE(st->put_record(record("u2", "consent", 2, 4)));
+      REQUIRE_FALSE(st->put_record(record("u1", "experiments", 2, 5)));
+      CHECK(st->put_record(record("u1", "consent", 3)));
+
+      auto h1 = st->load("u1");
+      REQUIRE(h1.records.size() == 2);
+      CHECK(find_record(h1, "consent")->version == 1);
+      CHECK(find_record(h1, "consent")->data == record("u1", "consent", 1, 1).data);
+      CHECK(find_record(h1, "experiments")->version == 2);
+      auto h2 = st->load("u2");
+      REQUIRE(h2.records.size() == 1);
+      CHECK(h2.records[0].version == 2);
+      CHECK(h2.records[0].data == record("u2", "consent", 2, 4).data);
+      CHECK(st->user_count() == 0);  // records alone do not count a user
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// -- erasure --------------------------------------------------------------------------------------
+
+TEST_CASE("erasing a user removes its events, snapshot and records and nothing of others") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      {
+        auto st = open();
+        REQUIRE_FALSE(st->write({event("u1", 1), event("u1", 2), event("u1", 3), event("u2", 1)},
+                                {snapshot_record{"u1", 2, {2}, 1.0},
+                                 snapshot_record{"u2", 1, {1}, 1.0}}));
+        REQUIRE_FALSE(st->put_record(record("u1", "consent", 1)));
+        REQUIRE_FALSE(st->put_record(record("u1", "experiments", 1)));
+        REQUIRE_FALSE(st->put_record(record("u2", "consent", 1)));
+        REQUIRE(st->user_count() == 2);
+
+        auto n = st->erase_user("u1");
+        REQUIRE(std::holds_alternative<erase_counts>(n));
+        CHECK(std::get<erase_counts>(n).events == 3);
+        CHECK(std::get<erase_counts>(n).snapshots == 1);
+        CHECK(std::get<erase_counts>(n).records == 2);
+        CHECK(st->user_count() == 1);
+      }
+      auto st = open();  // and it stays erased
+      auto h = st->load("u1");
+      CHECK_FALSE(h.unreadable);
+      CHECK_FALSE(h.snapshot);
+      CHECK(h.events.empty());
+      CHECK(h.records.empty());
+      CHECK(st->user_count() == 1);
+
+      auto h2 = st->load("u2");
+      REQUIRE(h2.snapshot);
+      CHECK(h2.snapshot->seq == 1);
+      CHECK(h2.records.size() == 1);
+
+      SECTION("erasing it again, or a user never seen, removes nothing and is no error") {
+        for (const auto* user : {"u1", "nobody"}) {
+          auto again = st->erase_user(user);
+          REQUIRE(std::holds_alternative<erase_counts>(again));
+          CHECK(std::get<erase_counts>(again).events == 0);
+          CHECK(std::get<erase_counts>(again).snapshots == 0);
+          CHECK(std::get<erase_counts>(again).records == 0);
+        }
+        CHECK(st->user_count() == 1);
+      }
+      SECTION("the erased user id starts afresh") {
+        REQUIRE_FALSE(st->write({event("u1", 1, 5)}, {}));
+        REQUIRE_FALSE(st->put_record(record("u1", "consent", 1)));
+        auto fresh = st->load("u1");
+        REQUIRE(fresh.events.size() == 1);
+        CHECK(fresh.events[0].payload[0] == 5);
+        CHECK(st->user_count() == 2);
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// -- retention ------------------------------------------------------------------------------------
+
+TEST_CASE("expiry removes old events a snapshot covers, oldest first, at most the limit a call") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      // u1 at 101..106, snapshot at 4; u2 at 101.5..103.5, snapshot at 3; u3 long ago, no
+      // snapshot: nothing covers it.
+      std::vector<stored_event> events;
+      for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+        events.push_back(event_at("u1", seq, 100.0 + static_cast<double>(seq)));
+      }
+      for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        events.push_back(event_at("u2", seq, 100.5 + static_cast<double>(seq)));
+      }
+      events.push_back(event_at("u3", 1, 11.0));
+      events.push_back(event_at("u3", 2, 12.0));
+      REQUIRE_FALSE(st->write(events, {snapshot_record{"u1", 4, {4}, 1.0},
+                                       snapshot_record{"u2", 3, {3}, 1.0}}));
+      REQUIRE_FALSE(st->put_record(record("u1", "consent", 1)));
+
+      // Before 104: u1 1..3 and u2 1..3. The oldest three are u1 1, u2 1, u1 2.
+      auto first = st->expire_events(104.0, 3);
+      REQUIRE(std::holds_alternative<std::uint64_t>(first));
+      CHECK(std::get<std::uint64_t>(first) == 3);
+      auto rest = st->expire_events(104.0, 100);
+      REQUIRE(std::holds_alternative<std::uint64_t>(rest));
+      CHECK(std::get<std::uint64_t>(rest) == 3);  // u2 2, u1 3, u2 3; not u1 4 (at 104)
+      CHECK(std::get<std::uint64_t>(st->expire_events(104.0, 100)) == 0);
+      CHECK(std::get<std::uint64_t>(st->expire_events(1e12, 0)) == 0);
+      CHECK(std::holds_alternative<store_error>(st->expire_events(std::nan(""), 100)));
+
+      // The histories still load: snapshots, records and the events after them stay.
+      auto h1 = st->load("u1");
+      CHECK_FALSE(h1.unreadable);
+      REQUIRE(h1.snapshot);
+      CHECK(h1.snapshot->seq == 4);
+      REQUIRE(h1.events.size() == 2);
+      CHECK(h1.events[0].seq == 5);
+      CHECK(h1.records.size() == 1);
+      REQUIRE(st->load("u2").snapshot);
+      CHECK(st->load("u3").events.size() == 2);  // old, but no snapshot covers them
+      CHECK(st->user_count() == 3);
+
+      SECTION("the limit applies in age order") {
+        // Only u1 4 is older than 105 and covered now; u3 gets a snapshot covering seq 1.
+        REQUIRE_FALSE(st->write({}, {snapshot_record{"u3", 1, {1}, 1.0}}));
+        auto n = st->expire_events(105.0, 1);
+        CHECK(std::get<std::uint64_t>(n) == 1);  // u3 1 (at 11), the oldest
+        CHECK(std::get<std::uint64_t>(st->expire_events(105.0, 10)) == 1);  // u1 4
+        CHECK(stored_events(*st, "u3") == 1);
+        CHECK(stored_events(*st, "u1") == 2);
+        CHECK(stored_events(*st, "u2") == 0);
+      }
+      SECTION("the first call took the oldest three") {
+        CHECK(stored_events(*st, "u1") == 3);  // 4, 5, 6
+        CHECK(stored_events(*st, "u2") == 0);
+        CHECK(stored_events(*st, "u3") == 2);
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("expiry takes the oldest events first across users") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      REQUIRE_FALSE(st->write({event_at("u1", 1, 30.0), event_at("u1", 2, 40.0),
+                               event_at("u2", 1, 10.0), event_at("u2", 2, 20.0)},
+                              {snapshot_record{"u1", 2, {2}, 1.0},
+                               snapshot_record{"u2", 2, {2}, 1.0}}));
+      CHECK(std::get<std::uint64_t>(st->expire_events(100.0, 2)) == 2);
+      CHECK(stored_events(*st, "u1") == 2);
+      CHECK(stored_events(*st, "u2") == 0);
     }
   }
   std::filesystem::remove_all(dir);
