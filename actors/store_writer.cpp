@@ -123,7 +123,39 @@ struct writer_loop {
       out.snapshot = std::move(*h.snapshot);
     }
     out.events = std::move(h.events);
+    out.records = std::move(h.records);
     return out;
+  }
+
+  /// Runs one operation outside the group commit, after every write before it.
+  template <class T, class F>
+  caf::result<T> ordered(F op) {
+    flush();
+    auto r = op();
+    if (auto* err = std::get_if<runtime::store_error>(&r)) {
+      failures.inc();
+      log::error("store.operation_failed", {{"backend", std::string{backend->backend()}},
+                                            {"reason", err->message}});
+      return make_error(session_errc::store_failed);
+    }
+    return std::get<T>(std::move(r));
+  }
+
+  caf::result<bool> on_put_record(runtime::user_record& r) {
+    return ordered<bool>([&]() -> std::variant<bool, runtime::store_error> {
+      if (auto err = backend->put_record(r)) {
+        return *err;
+      }
+      return true;
+    });
+  }
+
+  caf::result<runtime::erase_counts> on_erase(const std::string& user) {
+    return ordered<runtime::erase_counts>([&] { return backend->erase_user(user); });
+  }
+
+  caf::result<std::uint64_t> on_expire(double cutoff, std::uint64_t limit) {
+    return ordered<std::uint64_t>([&] { return backend->expire_events(cutoff, limit); });
   }
 
   void set_available(bool up) {
@@ -146,6 +178,11 @@ struct writer_loop {
     auto write = [this](write_atom, std::vector<runtime::stored_event>& evs,
                         std::vector<runtime::snapshot_record>& snaps) { on_write(evs, snaps); };
     auto load = [this](load_atom, const std::string& user) { return on_load(user); };
+    auto put = [this](put_record_atom, runtime::user_record& r) { return on_put_record(r); };
+    auto erase = [this](erase_atom, const std::string& user) { return on_erase(user); };
+    auto expire = [this](expire_atom, double cutoff, std::uint64_t limit) {
+      return on_expire(cutoff, limit);
+    };
     auto exit = [this](caf::exit_msg& msg) { on_exit(msg); };
     using clock = std::chrono::steady_clock;
     auto last_flush = clock::time_point{};
@@ -153,10 +190,10 @@ struct writer_loop {
     while (running) {
       if (outage) {
         // Writes pile up (bounded) while the backend is away; try them again every so often.
-        self->receive(write, load, exit, caf::after(opt.outage_retry) >> [this] { flush(); });
+        self->receive(write, load, put, erase, expire, exit, caf::after(opt.outage_retry) >> [this] { flush(); });
         continue;
       }
-      self->receive(write, load, exit, caf::after(opt.probe_interval) >> [this] { probe(); });
+      self->receive(write, load, put, erase, expire, exit, caf::after(opt.probe_interval) >> [this] { probe(); });
       if (waiting.empty()) {
         continue;  // a load or a probe: nothing to commit
       }
@@ -169,7 +206,7 @@ struct writer_loop {
       bool more = true;
       while (running && more && events.size() < opt.group_commit_max) {
         auto wait = std::max(deadline - clock::now(), clock::duration::zero());
-        self->receive(write, load, exit, caf::after(wait) >> [&more] { more = false; });
+        self->receive(write, load, put, erase, expire, exit, caf::after(wait) >> [&more] { more = false; });
       }
       flush();
       last_flush = clock::now();

@@ -3,6 +3,9 @@
 //   (write_atom, std::vector<stored_event>, std::vector<snapshot_record>) -> bool (true = durable)
 //                                                                           | error store_failed
 //   (load_atom, std::string user) -> loaded_history
+//   (put_record_atom, user_record) -> bool (true = durable) | error store_failed (CAS refused too)
+//   (erase_atom, std::string user) -> runtime::erase_counts | error store_failed
+//   (expire_atom, double cutoff, uint64_t limit) -> uint64_t removed | error store_failed
 #pragma once
 
 #include "runtime/store.hpp"
@@ -14,6 +17,9 @@ namespace aia::actors {
 
 using write_atom = caf::atom_constant<caf::atom("write")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using put_record_atom = caf::atom_constant<caf::atom("putrecord")>;
+using erase_atom = caf::atom_constant<caf::atom("erase")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 } // namespace aia::actors
 
@@ -30,6 +36,17 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_record& x) {
   return f(caf::meta::type_name("snapshot_record"), x.user_id, x.seq, x.data, x.updated_at);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_record& x) {
+  return f(caf::meta::type_name("user_record"), x.user_id, x.kind, x.version, x.data,
+           x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, erase_counts& x) {
+  return f(caf::meta::type_name("erase_counts"), x.events, x.snapshots, x.records);
+}
+
 } // namespace aia::runtime
 
 namespace aia::actors {
@@ -39,11 +56,13 @@ struct loaded_history {
   bool has_snapshot = false;
   runtime::snapshot_record snapshot;
   std::vector<runtime::stored_event> events;
+  std::vector<runtime::user_record> records;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, loaded_history& x) {
-  return f(caf::meta::type_name("loaded_history"), x.has_snapshot, x.snapshot, x.events);
+  return f(caf::meta::type_name("loaded_history"), x.has_snapshot, x.snapshot, x.events,
+           x.records);
 }
 
 } // namespace aia::actors
