@@ -1,0 +1,802 @@
+// Paillier over OpenSSL BIGNUM: keys, encryption with fresh randomness, homomorphic operations,
+// CRT decryption, and the JSON/hex text forms that paillier-bigint reads.
+#include "privacy/paillier.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace aia::privacy {
+
+static_assert(sizeof(BN_ULONG) >= sizeof(std::uint64_t), "64-bit BIGNUM words expected");
+
+// -- helpers -----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int min_modulus_bits = 2048;
+constexpr int max_modulus_bits = 8192;
+constexpr std::size_t max_number_chars = 10000;
+
+[[noreturn]] void fail(paillier_errc code) {
+  throw paillier_error{code};
+}
+
+/// OpenSSL's BN functions return 1 on success.
+void check(int rc) {
+  if (rc != 1) {
+    fail(paillier_errc::openssl_failure);
+  }
+}
+
+struct ctx_deleter {
+  void operator()(BN_CTX* ctx) const noexcept { BN_CTX_free(ctx); }
+};
+using bn_ctx = std::unique_ptr<BN_CTX, ctx_deleter>;
+
+/// A BN_CTX whose temporaries are cleared when freed (they hold secret intermediates).
+bn_ctx new_ctx() {
+  bn_ctx ctx{BN_CTX_secure_new()};
+  if (!ctx) {
+    fail(paillier_errc::openssl_failure);
+  }
+  return ctx;
+}
+
+struct mont_deleter {
+  void operator()(BN_MONT_CTX* mont) const noexcept { BN_MONT_CTX_free(mont); }
+};
+using mont_ctx = std::unique_ptr<BN_MONT_CTX, mont_deleter>;
+
+/// Montgomery constants for an odd modulus, computed once per key: read-only afterwards, so
+/// BN_mod_exp_mont may use them from many threads.
+mont_ctx new_mont(const big_integer& modulus, BN_CTX* ctx) {
+  mont_ctx mont{BN_MONT_CTX_new()};
+  if (!mont || BN_MONT_CTX_set(mont.get(), modulus.get(), ctx) != 1) {
+    fail(paillier_errc::openssl_failure);
+  }
+  return mont;
+}
+
+/// Marks a secret exponent or modulus so OpenSSL takes its constant-time paths.
+void mark_secret(big_integer& x) {
+  BN_set_flags(x.get(), BN_FLG_CONSTTIME);
+}
+
+big_integer product(const big_integer& a, const big_integer& b, BN_CTX* ctx) {
+  big_integer out;
+  check(BN_mul(out.get(), a.get(), b.get(), ctx));
+  return out;
+}
+
+big_integer minus_one(const big_integer& a) {
+  big_integer out{a};
+  check(BN_sub_word(out.get(), 1));
+  return out;
+}
+
+/// (x - 1) / d, Paillier's L function (exact for the values it gets).
+big_integer l_function(const big_integer& x, const big_integer& d, BN_CTX* ctx) {
+  auto t = minus_one(x);
+  big_integer out;
+  check(BN_div(out.get(), nullptr, t.get(), d.get(), ctx));
+  return out;
+}
+
+/// gcd(a, b) = 1, by OpenSSL's constant-time gcd: for secret values (r, the key's primes).
+bool coprime(const big_integer& a, const big_integer& b, BN_CTX* ctx) {
+  big_integer g;
+  check(BN_gcd(g.get(), a.get(), b.get(), ctx));
+  return BN_is_one(g.get()) == 1;
+}
+
+/// The string values of a flat JSON object {"name":"value",...} without escapes, in the order of
+/// `names`: each name exactly once, no other. What the to_json functions here write.
+std::vector<std::string> read_fields(std::string_view json,
+                                     std::initializer_list<std::string_view> names) {
+  std::vector<std::string> values(names.size());
+  std::vector<bool> seen(names.size(), false);
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < json.size() && std::strchr(" \t\r\n", json[i]) != nullptr && json[i] != '\0') {
+      ++i;
+    }
+  };
+  auto at = [&](char c) {
+    skip_space();
+    return i < json.size() && json[i] == c;
+  };
+  auto expect = [&](char c) {
+    if (!at(c)) {
+      fail(paillier_errc::malformed);
+    }
+    ++i;
+  };
+  auto string = [&] {
+    expect('"');
+    auto end = json.find('"', i);
+    if (end == std::string_view::npos) {
+      fail(paillier_errc::malformed);
+    }
+    auto s = json.substr(i, end - i);
+    if (s.find('\\') != std::string_view::npos) {
+      fail(paillier_errc::malformed);
+    }
+    i = end + 1;
+    return s;
+  };
+  expect('{');
+  bool more = !at('}');
+  while (more) {
+    auto key = string();
+    expect(':');
+    auto value = string();
+    auto it = std::find(names.begin(), names.end(), key);
+    auto index = static_cast<std::size_t>(it - names.begin());
+    if (it == names.end() || seen[index]) {
+      fail(paillier_errc::malformed);
+    }
+    seen[index] = true;
+    values[index] = value;
+    more = at(',');
+    if (more) {
+      ++i;
+    }
+  }
+  expect('}');
+  skip_space();
+  if (i != json.size() || std::find(seen.begin(), seen.end(), false) != seen.end()) {
+    fail(paillier_errc::malformed);
+  }
+  return values;
+}
+
+/// Clears parsed secret text before its memory is released.
+void cleanse(std::vector<std::string>& values) {
+  for (auto& v : values) {
+    OPENSSL_cleanse(v.data(), v.size());
+  }
+}
+
+} // namespace
+
+// -- errors ------------------------------------------------------------------------------------
+
+const char* to_string(paillier_errc code) noexcept {
+  switch (code) {
+    case paillier_errc::invalid_key_size:
+      return "invalid_key_size";
+    case paillier_errc::malformed:
+      return "malformed";
+    case paillier_errc::invalid_key:
+      return "invalid_key";
+    case paillier_errc::invalid_ciphertext:
+      return "invalid_ciphertext";
+    case paillier_errc::plaintext_out_of_range:
+      return "plaintext_out_of_range";
+    case paillier_errc::openssl_failure:
+      return "openssl_failure";
+  }
+  return "unknown";
+}
+
+paillier_error::paillier_error(paillier_errc code)
+  : std::runtime_error(std::string{"paillier: "} + to_string(code)), code_(code) {
+}
+
+// -- big_integer -------------------------------------------------------------------------------
+
+void big_integer::deleter::operator()(bignum_st* bn) const noexcept {
+  BN_clear_free(bn);
+}
+
+big_integer::big_integer() : bn_(BN_new()) {
+  if (!bn_) {
+    throw std::bad_alloc{};
+  }
+}
+
+big_integer::big_integer(std::int64_t value) : big_integer() {
+  auto magnitude = value < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(value)
+                             : static_cast<std::uint64_t>(value);
+  check(BN_set_word(bn_.get(), magnitude));
+  BN_set_negative(bn_.get(), value < 0 ? 1 : 0);
+}
+
+big_integer::big_integer(const big_integer& other) : bn_(BN_dup(other.get())) {
+  if (!bn_) {
+    throw std::bad_alloc{};
+  }
+}
+
+big_integer& big_integer::operator=(const big_integer& other) {
+  if (this != &other && BN_copy(bn_.get(), other.get()) == nullptr) {
+    throw std::bad_alloc{};
+  }
+  return *this;
+}
+
+big_integer::~big_integer() = default;
+
+big_integer big_integer::parse(std::string_view text) {
+  if (text.empty() || text.size() > max_number_chars) {
+    fail(paillier_errc::malformed);
+  }
+  bool negative = text.front() == '-';
+  if (negative) {
+    text.remove_prefix(1);
+  }
+  bool hex = text.starts_with("0x") || text.starts_with("0X");
+  if (hex) {
+    text.remove_prefix(2);
+  }
+  auto is_digit = [hex](char c) {
+    return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+  };
+  if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) {
+    fail(paillier_errc::malformed);
+  }
+  std::string digits{text};  // the BN parsers want a terminated string
+  big_integer out;
+  auto* bn = out.get();
+  int used = hex ? BN_hex2bn(&bn, digits.c_str()) : BN_dec2bn(&bn, digits.c_str());
+  OPENSSL_cleanse(digits.data(), digits.size());
+  if (used != static_cast<int>(digits.size())) {
+    fail(paillier_errc::malformed);
+  }
+  BN_set_negative(out.get(), negative && !BN_is_zero(out.get()) ? 1 : 0);
+  return out;
+}
+
+big_integer big_integer::random_below(const big_integer& bound) {
+  if (BN_is_negative(bound.get()) || BN_is_zero(bound.get())) {
+    throw std::invalid_argument("big_integer::random_below: bound must be positive");
+  }
+  big_integer out;
+  check(BN_priv_rand_range(out.get(), bound.get()));
+  return out;
+}
+
+std::string big_integer::to_hex() const {
+  char* raw = BN_bn2hex(get());
+  if (raw == nullptr) {
+    throw std::bad_alloc{};
+  }
+  std::string_view digits{raw};
+  bool negative = digits.starts_with('-');
+  if (negative) {
+    digits.remove_prefix(1);
+  }
+  auto first = digits.find_first_not_of('0');  // BN_bn2hex writes whole bytes: "0F"
+  digits = first == std::string_view::npos ? std::string_view{"0"} : digits.substr(first);
+  std::string out = negative ? "-0x" : "0x";
+  out.reserve(out.size() + digits.size());
+  for (char c : digits) {
+    out += (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  OPENSSL_clear_free(raw, std::strlen(raw));
+  return out;
+}
+
+std::string big_integer::to_decimal() const {
+  char* raw = BN_bn2dec(get());
+  if (raw == nullptr) {
+    throw std::bad_alloc{};
+  }
+  std::string out{raw};
+  OPENSSL_clear_free(raw, out.size());
+  return out;
+}
+
+std::optional<std::int64_t> big_integer::to_int64() const {
+  if (BN_num_bits(get()) > 64) {
+    return std::nullopt;
+  }
+  std::uint64_t magnitude = BN_get_word(get());
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (BN_is_negative(get())) {
+    if (magnitude > max + 1) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(std::uint64_t{0} - magnitude);
+  }
+  if (magnitude > max) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(magnitude);
+}
+
+double big_integer::to_double() const {
+  int n = bits();
+  double magnitude = 0;
+  if (n <= 64) {
+    magnitude = static_cast<double>(BN_get_word(get()));
+  } else {
+    big_integer top;
+    check(BN_rshift(top.get(), get(), n - 64));
+    magnitude = std::ldexp(static_cast<double>(BN_get_word(top.get())), n - 64);
+  }
+  return BN_is_negative(get()) ? -magnitude : magnitude;
+}
+
+int big_integer::bits() const {
+  return BN_num_bits(get());
+}
+
+bool operator==(const big_integer& a, const big_integer& b) {
+  return BN_cmp(a.get(), b.get()) == 0;
+}
+
+std::strong_ordering operator<=>(const big_integer& a, const big_integer& b) {
+  return BN_cmp(a.get(), b.get()) <=> 0;
+}
+
+// -- fixed point -------------------------------------------------------------------------------
+
+big_integer encode_fixed(double value, int fraction_bits) {
+  if (!std::isfinite(value) || fraction_bits < 0 || fraction_bits > 1024) {
+    fail(paillier_errc::plaintext_out_of_range);
+  }
+  double scaled = std::round(std::ldexp(value, fraction_bits));
+  if (!std::isfinite(scaled)) {
+    fail(paillier_errc::plaintext_out_of_range);
+  }
+  if (std::fabs(scaled) < 0x1p63) {
+    return big_integer{static_cast<std::int64_t>(scaled)};
+  }
+  // An integer-valued double of 2^63 or more: its 53-bit mantissa shifted into place.
+  int exponent = 0;
+  double fraction = std::frexp(scaled, &exponent);
+  big_integer out{static_cast<std::int64_t>(std::ldexp(fraction, 53))};
+  check(BN_lshift(out.get(), out.get(), exponent - 53));
+  return out;
+}
+
+double decode_fixed(const big_integer& plaintext, int fraction_bits) {
+  return std::ldexp(plaintext.to_double(), -fraction_bits);
+}
+
+// -- public key --------------------------------------------------------------------------------
+
+/// What a public key is: n, n^2, floor(n / 2) for the signed decoding, Montgomery constants.
+struct paillier_key_state {
+  big_integer n;
+  big_integer n_squared;
+  big_integer half_n;
+  int bits = 0;
+  mont_ctx mont_n_squared;
+};
+
+namespace {
+
+/// The state of the key with modulus n: refuses sizes outside the range and even moduli.
+std::shared_ptr<paillier_key_state> make_key_state(big_integer n, BN_CTX* ctx) {
+  auto bits = n.bits();
+  if (bits < min_modulus_bits || bits > max_modulus_bits || BN_is_negative(n.get())) {
+    fail(paillier_errc::invalid_key_size);
+  }
+  if (!BN_is_odd(n.get())) {
+    fail(paillier_errc::invalid_key);
+  }
+  auto state = std::make_shared<paillier_key_state>();
+  state->n_squared = product(n, n, ctx);
+  check(BN_rshift1(state->half_n.get(), n.get()));
+  state->bits = bits;
+  state->mont_n_squared = new_mont(state->n_squared, ctx);
+  state->n = std::move(n);
+  return state;
+}
+
+/// Whether public `a` is invertible mod n. BN_mod_inverse on unflagged values is several times
+/// faster than BN_gcd, which is constant-time and pays for it; a ciphertext is no secret.
+bool invertible(const big_integer& a, const big_integer& n, BN_CTX* ctx) {
+  big_integer reduced;
+  big_integer inverse;
+  check(BN_nnmod(reduced.get(), a.get(), n.get(), ctx));
+  ERR_set_mark();
+  bool ok = BN_mod_inverse(inverse.get(), reduced.get(), n.get(), ctx) != nullptr;
+  bool no_inverse = !ok && ERR_GET_REASON(ERR_peek_last_error()) == BN_R_NO_INVERSE;
+  ERR_pop_to_mark();
+  if (!ok && !no_inverse) {
+    fail(paillier_errc::openssl_failure);
+  }
+  return ok;
+}
+
+/// 1 <= c < n^2 and gcd(c, n) = 1: c is a unit mod n^2, so some plaintext and r give it.
+bool valid_ciphertext(const paillier_key_state& key, const big_integer& c, BN_CTX* ctx) {
+  return !BN_is_negative(c.get()) && !BN_is_zero(c.get())
+         && BN_cmp(c.get(), key.n_squared.get()) < 0 && invertible(c, key.n, ctx);
+}
+
+/// m mod n for -n < m < n; throws plaintext_out_of_range for anything larger.
+big_integer residue(const paillier_key_state& key, const big_integer& m,
+                    BN_CTX* ctx) {
+  if (BN_ucmp(m.get(), key.n.get()) >= 0) {
+    fail(paillier_errc::plaintext_out_of_range);
+  }
+  big_integer out;
+  check(BN_nnmod(out.get(), m.get(), key.n.get(), ctx));
+  return out;
+}
+
+/// g^m = 1 + m n mod n^2 for m in [0, n): no exponentiation needed with g = n + 1.
+big_integer g_to(const paillier_key_state& key, const big_integer& m, BN_CTX* ctx) {
+  auto out = product(m, key.n, ctx);
+  check(BN_add_word(out.get(), 1));
+  return out;
+}
+
+/// r^n mod n^2 for a fresh r uniform in Z*_n (the encryption's randomness, kept secret).
+big_integer random_mask(const paillier_key_state& key, BN_CTX* ctx) {
+  big_integer r;
+  do {
+    check(BN_priv_rand_range(r.get(), key.n.get()));
+  } while (BN_is_zero(r.get()) || !coprime(r, key.n, ctx));
+  mark_secret(r);
+  big_integer out;
+  check(BN_mod_exp_mont(out.get(), r.get(), key.n.get(), key.n_squared.get(), ctx,
+                        key.mont_n_squared.get()));
+  return out;
+}
+
+big_integer mul_mod(const big_integer& a, const big_integer& b, const big_integer& m,
+                    BN_CTX* ctx) {
+  big_integer out;
+  check(BN_mod_mul(out.get(), a.get(), b.get(), m.get(), ctx));
+  return out;
+}
+
+} // namespace
+
+paillier_ciphertext::paillier_ciphertext(big_integer value,
+                                         std::shared_ptr<const paillier_key_state> key)
+  : value_(std::move(value)), key_(std::move(key)) {
+}
+
+paillier_public_key::paillier_public_key(std::shared_ptr<const paillier_key_state> state)
+  : state_(std::move(state)) {
+}
+
+paillier_public_key paillier_public_key::from_json(std::string_view json) {
+  auto fields = read_fields(json, {"n", "g"});
+  auto n = big_integer::parse(fields[0]);
+  auto g = big_integer::parse(fields[1]);
+  auto ctx = new_ctx();
+  auto state = make_key_state(std::move(n), ctx.get());
+  check(BN_sub_word(g.get(), 1));
+  if (g != state->n) {
+    fail(paillier_errc::invalid_key);  // only the g = n + 1 variant is supported
+  }
+  return paillier_public_key{std::move(state)};
+}
+
+std::string paillier_public_key::to_json() const {
+  big_integer g{state_->n};
+  check(BN_add_word(g.get(), 1));
+  return R"({"n":")" + state_->n.to_hex() + R"(","g":")" + g.to_hex() + R"("})";
+}
+
+const big_integer& paillier_public_key::n() const noexcept {
+  return state_->n;
+}
+
+int paillier_public_key::modulus_bits() const noexcept {
+  return state_->bits;
+}
+
+paillier_ciphertext paillier_public_key::wrap(big_integer value) const {
+  return paillier_ciphertext{std::move(value), state_};
+}
+
+const big_integer& paillier_public_key::checked(const paillier_ciphertext& c) const {
+  // Made or checked under this key (or one with the same n): a unit mod n^2 by construction,
+  // since products and powers of units are units.
+  if (c.key_ == state_ || (c.key_ && c.key_->n == state_->n)) {
+    return c.value_;
+  }
+  auto ctx = new_ctx();
+  if (!valid_ciphertext(*state_, c.value_, ctx.get())) {
+    fail(paillier_errc::invalid_ciphertext);
+  }
+  return c.value_;
+}
+
+paillier_ciphertext paillier_public_key::encrypt(const big_integer& m) const {
+  auto ctx = new_ctx();
+  auto gm = g_to(*state_, residue(*state_, m, ctx.get()), ctx.get());
+  auto mask = random_mask(*state_, ctx.get());
+  return wrap(mul_mod(gm, mask, state_->n_squared, ctx.get()));
+}
+
+paillier_ciphertext paillier_public_key::encrypt(std::int64_t m) const {
+  return encrypt(big_integer{m});
+}
+
+paillier_ciphertext paillier_public_key::encrypt_fixed(double value, int fraction_bits) const {
+  return encrypt(encode_fixed(value, fraction_bits));
+}
+
+paillier_ciphertext paillier_public_key::add(const paillier_ciphertext& a,
+                                             const paillier_ciphertext& b) const {
+  auto ctx = new_ctx();
+  return wrap(mul_mod(checked(a), checked(b), state_->n_squared, ctx.get()));
+}
+
+paillier_ciphertext paillier_public_key::sum(std::span<const paillier_ciphertext> cs) const {
+  auto ctx = new_ctx();
+  big_integer acc{1};
+  for (const auto& c : cs) {
+    acc = mul_mod(acc, checked(c), state_->n_squared, ctx.get());
+  }
+  return wrap(std::move(acc));
+}
+
+paillier_ciphertext paillier_public_key::add_plain(const paillier_ciphertext& c,
+                                                   const big_integer& k) const {
+  auto ctx = new_ctx();
+  auto gk = g_to(*state_, residue(*state_, k, ctx.get()), ctx.get());
+  return wrap(mul_mod(checked(c), gk, state_->n_squared, ctx.get()));
+}
+
+paillier_ciphertext paillier_public_key::mul_plain(const paillier_ciphertext& c,
+                                                   const big_integer& k) const {
+  auto ctx = new_ctx();
+  auto exponent = residue(*state_, k, ctx.get());  // c^(k mod n) = E(k m mod n) for negative k too
+  big_integer out;
+  check(BN_mod_exp_mont(out.get(), checked(c).get(), exponent.get(), state_->n_squared.get(),
+                        ctx.get(), state_->mont_n_squared.get()));
+  return wrap(std::move(out));
+}
+
+paillier_ciphertext paillier_public_key::rerandomize(const paillier_ciphertext& c) const {
+  auto ctx = new_ctx();
+  const auto& value = checked(c);
+  return wrap(mul_mod(value, random_mask(*state_, ctx.get()), state_->n_squared, ctx.get()));
+}
+
+paillier_ciphertext paillier_public_key::parse_ciphertext(std::string_view text) const {
+  auto value = big_integer::parse(text);
+  auto ctx = new_ctx();
+  if (!valid_ciphertext(*state_, value, ctx.get())) {
+    fail(paillier_errc::invalid_ciphertext);
+  }
+  return wrap(std::move(value));
+}
+
+bool operator==(const paillier_public_key& a, const paillier_public_key& b) {
+  return a.state_ == b.state_ || a.state_->n == b.state_->n;
+}
+
+// -- private key -------------------------------------------------------------------------------
+
+/// The secret numbers and what CRT decryption precomputes from them. Exponents and moduli are
+/// flagged for OpenSSL's constant-time paths.
+struct paillier_private_key::secret_state {
+  big_integer p, q, lambda, mu;
+  big_integer p_minus_1, q_minus_1, p_squared, q_squared;
+  big_integer h_p, h_q;  ///< L_p(g^(p-1) mod p^2)^-1 mod p, and the same for q
+  big_integer q_inverse;  ///< q^-1 mod p, for Garner's recombination
+  mont_ctx mont_p_squared, mont_q_squared;
+};
+
+paillier_private_key::paillier_private_key(paillier_public_key pub,
+                                           std::unique_ptr<secret_state> secret)
+  : public_(std::move(pub)), secret_(std::move(secret)) {
+}
+
+paillier_private_key::paillier_private_key(paillier_private_key&&) noexcept = default;
+paillier_private_key& paillier_private_key::operator=(paillier_private_key&&) noexcept = default;
+paillier_private_key::~paillier_private_key() = default;
+
+paillier_private_key paillier_private_key::assemble(big_integer n, big_integer p, big_integer q,
+                                                    big_integer lambda, big_integer mu) {
+  auto ctx = new_ctx();
+  auto state = make_key_state(std::move(n), ctx.get());
+  auto s = std::make_unique<secret_state>();
+  s->p_minus_1 = minus_one(p);
+  s->q_minus_1 = minus_one(q);
+  s->p_squared = product(p, p, ctx.get());
+  s->q_squared = product(q, q, ctx.get());
+  for (auto* x : {&p, &q, &lambda, &s->p_minus_1, &s->q_minus_1, &s->p_squared, &s->q_squared}) {
+    mark_secret(*x);
+  }
+  s->mont_p_squared = new_mont(s->p_squared, ctx.get());
+  s->mont_q_squared = new_mont(s->q_squared, ctx.get());
+  // h_p = L_p(g^(p-1) mod p^2)^-1 mod p with g = n + 1 (Paillier 1999, section 7).
+  auto h = [&](const big_integer& prime, const big_integer& prime_minus_1,
+               const big_integer& prime_squared, BN_MONT_CTX* mont) {
+    big_integer g{state->n};
+    check(BN_add_word(g.get(), 1));
+    check(BN_nnmod(g.get(), g.get(), prime_squared.get(), ctx.get()));
+    big_integer t;
+    check(BN_mod_exp_mont(t.get(), g.get(), prime_minus_1.get(), prime_squared.get(), ctx.get(),
+                          mont));
+    auto l = l_function(t, prime, ctx.get());
+    big_integer out;
+    if (BN_mod_inverse(out.get(), l.get(), prime.get(), ctx.get()) == nullptr) {
+      fail(paillier_errc::invalid_key);
+    }
+    return out;
+  };
+  s->h_p = h(p, s->p_minus_1, s->p_squared, s->mont_p_squared.get());
+  s->h_q = h(q, s->q_minus_1, s->q_squared, s->mont_q_squared.get());
+  if (BN_mod_inverse(s->q_inverse.get(), q.get(), p.get(), ctx.get()) == nullptr) {
+    fail(paillier_errc::invalid_key);
+  }
+  s->p = std::move(p);
+  s->q = std::move(q);
+  s->lambda = std::move(lambda);
+  s->mu = std::move(mu);
+  return paillier_private_key{paillier_public_key{std::move(state)}, std::move(s)};
+}
+
+paillier_private_key paillier_private_key::generate(int modulus_bits) {
+  if (modulus_bits < min_modulus_bits || modulus_bits > max_modulus_bits || modulus_bits % 2 != 0) {
+    fail(paillier_errc::invalid_key_size);
+  }
+  auto ctx = new_ctx();
+  int prime_bits = modulus_bits / 2;
+  for (;;) {
+    big_integer p;
+    big_integer q;
+    check(BN_generate_prime_ex2(p.get(), prime_bits, 0, nullptr, nullptr, nullptr, ctx.get()));
+    check(BN_generate_prime_ex2(q.get(), prime_bits, 0, nullptr, nullptr, nullptr, ctx.get()));
+    auto n = product(p, q, ctx.get());
+    big_integer distance;
+    check(BN_sub(distance.get(), p.get(), q.get()));
+    // OpenSSL sets each prime's top two bits, so n has exactly modulus_bits bits; p and q far
+    // apart (FIPS 186-5 B.3.1: |p - q| > 2^(bits/2 - 100)) keeps Fermat factoring out of reach.
+    if (n.bits() != modulus_bits || distance.bits() <= prime_bits - 100) {
+      continue;
+    }
+    auto p_minus_1 = minus_one(p);
+    auto q_minus_1 = minus_one(q);
+    auto phi = product(p_minus_1, q_minus_1, ctx.get());
+    if (!coprime(n, phi, ctx.get())) {
+      continue;  // cannot happen for equal-size primes; checked as the scheme requires
+    }
+    big_integer g;
+    big_integer lambda;
+    check(BN_gcd(g.get(), p_minus_1.get(), q_minus_1.get(), ctx.get()));
+    check(BN_div(lambda.get(), nullptr, phi.get(), g.get(), ctx.get()));  // lcm(p-1, q-1)
+    mark_secret(lambda);
+    big_integer mu;
+    if (BN_mod_inverse(mu.get(), lambda.get(), n.get(), ctx.get()) == nullptr) {
+      continue;
+    }
+    return assemble(std::move(n), std::move(p), std::move(q), std::move(lambda), std::move(mu));
+  }
+}
+
+paillier_private_key paillier_private_key::from_secret_json(std::string_view json) {
+  auto fields = read_fields(json, {"n", "g", "lambda", "mu", "p", "q"});
+  struct wipe {
+    std::vector<std::string>& f;
+    ~wipe() { cleanse(f); }
+  } wipe_fields{fields};
+  auto n = big_integer::parse(fields[0]);
+  auto g = big_integer::parse(fields[1]);
+  auto lambda = big_integer::parse(fields[2]);
+  auto mu = big_integer::parse(fields[3]);
+  auto p = big_integer::parse(fields[4]);
+  auto q = big_integer::parse(fields[5]);
+  auto ctx = new_ctx();
+  auto bits = n.bits();
+  if (bits < min_modulus_bits || bits > max_modulus_bits) {
+    fail(paillier_errc::invalid_key_size);
+  }
+  auto positive = [](const big_integer& x) {
+    return !BN_is_negative(x.get()) && !BN_is_zero(x.get());
+  };
+  check(BN_sub_word(g.get(), 1));
+  if (!positive(lambda) || !positive(mu) || !positive(p) || !positive(q) || g != n || p == q
+      || product(p, q, ctx.get()) != n) {
+    fail(paillier_errc::invalid_key);
+  }
+  if (BN_check_prime(p.get(), ctx.get(), nullptr) != 1
+      || BN_check_prime(q.get(), ctx.get(), nullptr) != 1) {
+    fail(paillier_errc::invalid_key);
+  }
+  // lambda must be a multiple of lcm(p-1, q-1) (so r^(n lambda) = 1 mod n^2), and mu its inverse.
+  auto p_minus_1 = minus_one(p);
+  auto q_minus_1 = minus_one(q);
+  auto phi = product(p_minus_1, q_minus_1, ctx.get());
+  big_integer gcd;
+  big_integer lcm;
+  big_integer rest;
+  check(BN_gcd(gcd.get(), p_minus_1.get(), q_minus_1.get(), ctx.get()));
+  check(BN_div(lcm.get(), nullptr, phi.get(), gcd.get(), ctx.get()));
+  check(BN_nnmod(rest.get(), lambda.get(), lcm.get(), ctx.get()));
+  auto one = mul_mod(lambda, mu, n, ctx.get());
+  if (!coprime(n, phi, ctx.get()) || !BN_is_zero(rest.get()) || !BN_is_one(one.get())) {
+    fail(paillier_errc::invalid_key);
+  }
+  return assemble(std::move(n), std::move(p), std::move(q), std::move(lambda), std::move(mu));
+}
+
+std::string paillier_private_key::to_secret_json() const {
+  big_integer g{public_.n()};
+  check(BN_add_word(g.get(), 1));
+  const auto& s = *secret_;
+  std::string out;
+  // Room for all six numbers up front: no reallocation leaves a copy of a secret behind.
+  out.reserve(6 * (static_cast<std::size_t>(public_.modulus_bits()) / 4 + 16));
+  out.append(R"({"n":")").append(public_.n().to_hex()).append(R"(","g":")").append(g.to_hex());
+  std::array<std::pair<const char*, const big_integer*>, 4> secrets{
+    {{"lambda", &s.lambda}, {"mu", &s.mu}, {"p", &s.p}, {"q", &s.q}}};
+  for (const auto& [name, value] : secrets) {
+    auto hex = value->to_hex();
+    out.append(R"(",")").append(name).append(R"(":")").append(hex);
+    OPENSSL_cleanse(hex.data(), hex.size());
+  }
+  out.append(R"("})");
+  return out;
+}
+
+big_integer paillier_private_key::decrypt_residue(const paillier_ciphertext& c,
+                                                  paillier_decryption how) const {
+  const auto& key = *public_.state_;
+  const auto& s = *secret_;
+  const auto& value = public_.checked(c);
+  auto ctx = new_ctx();
+  if (how == paillier_decryption::textbook) {
+    big_integer u;
+    check(BN_mod_exp_mont(u.get(), value.get(), s.lambda.get(), key.n_squared.get(), ctx.get(),
+                          key.mont_n_squared.get()));
+    return mul_mod(l_function(u, key.n, ctx.get()), s.mu, key.n, ctx.get());
+  }
+  // m_p = L_p(c^(p-1) mod p^2) h_p mod p, the same mod q, then Garner:
+  // m = m_q + q ((m_p - m_q) q^-1 mod p).
+  auto half = [&](const big_integer& prime, const big_integer& prime_minus_1,
+                  const big_integer& prime_squared, const big_integer& h, BN_MONT_CTX* mont) {
+    big_integer reduced;
+    check(BN_nnmod(reduced.get(), value.get(), prime_squared.get(), ctx.get()));
+    big_integer u;
+    check(BN_mod_exp_mont(u.get(), reduced.get(), prime_minus_1.get(), prime_squared.get(),
+                          ctx.get(), mont));
+    return mul_mod(l_function(u, prime, ctx.get()), h, prime, ctx.get());
+  };
+  auto m_p = half(s.p, s.p_minus_1, s.p_squared, s.h_p, s.mont_p_squared.get());
+  auto m_q = half(s.q, s.q_minus_1, s.q_squared, s.h_q, s.mont_q_squared.get());
+  big_integer t;
+  check(BN_mod_sub(t.get(), m_p.get(), m_q.get(), s.p.get(), ctx.get()));
+  t = mul_mod(t, s.q_inverse, s.p, ctx.get());
+  auto m = product(t, s.q, ctx.get());
+  check(BN_add(m.get(), m.get(), m_q.get()));
+  return m;
+}
+
+big_integer paillier_private_key::decrypt(const paillier_ciphertext& c,
+                                          paillier_decryption how) const {
+  auto m = decrypt_residue(c, how);
+  const auto& key = *public_.state_;
+  if (BN_cmp(m.get(), key.half_n.get()) > 0) {
+    check(BN_sub(m.get(), m.get(), key.n.get()));  // the upper half encodes negative values
+  }
+  return m;
+}
+
+std::int64_t paillier_private_key::decrypt_int64(const paillier_ciphertext& c) const {
+  auto value = decrypt(c).to_int64();
+  if (!value) {
+    fail(paillier_errc::plaintext_out_of_range);
+  }
+  return *value;
+}
+
+double paillier_private_key::decrypt_fixed(const paillier_ciphertext& c, int fraction_bits) const {
+  return decode_fixed(decrypt(c), fraction_bits);
+}
+
+} // namespace aia::privacy
