@@ -25,6 +25,10 @@ const char* to_string(session_errc x) noexcept {
       return "unreadable";
     case session_errc::store_unavailable:
       return "store_unavailable";
+    case session_errc::consent_required:
+      return "consent_required";
+    case session_errc::invalid_consent:
+      return "invalid_consent";
   }
   return "unknown";
 }
@@ -41,6 +45,11 @@ port_error to_port_error(const caf::error& err) {
         return {"not_found", "no such user", 404};
       case session_errc::shutting_down:
         return {"overloaded", "the node is shutting down; retry on another node", 503};
+      case session_errc::consent_required:
+        return {"consent_required", "the user has not consented to personalization (PUT "
+                                    "/consent/{user_id}); nothing was processed or stored", 403};
+      case session_errc::invalid_consent:
+        return {"invalid_field", "a consent change must name each purpose at most once", 400};
       case session_errc::store_unavailable:
         return {"overloaded", "the store is unavailable and this node's buffer for the outage "
                               "is full; nothing was stored, retry later", 503};
@@ -234,6 +243,17 @@ public:
                std::function<void(outcome<model::user_profile>)> done) override {
     one_shot<model::user_profile>(sys_, sup_, timeout_, std::move(done), profile_atom::value,
                                   std::move(user));
+  }
+
+  void consent(std::string user, std::function<void(outcome<consent_reply>)> done) override {
+    one_shot<consent_reply>(sys_, sup_, timeout_, std::move(done), consent_atom::value,
+                            std::move(user));
+  }
+
+  void change_consent(std::string user, consent_update change,
+                      std::function<void(outcome<consent_reply>)> done) override {
+    one_shot<consent_reply>(sys_, sup_, timeout_, std::move(done), consent_atom::value,
+                            std::move(user), std::move(change));
   }
 
   std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) override {

@@ -56,6 +56,13 @@ public:
   virtual void profile(std::string user,
                        std::function<void(outcome<model::user_profile>)> done) = 0;
 
+  /// The user's consent (every user has one: the defaults until a change is recorded).
+  virtual void consent(std::string user, std::function<void(outcome<consent_reply>)> done) = 0;
+
+  /// Records a consent change (durable before `done` is called with the new consent).
+  virtual void change_consent(std::string user, consent_update change,
+                              std::function<void(outcome<consent_reply>)> done) = 0;
+
   /// Opens a push connection for `user`; the sink is held weakly.
   virtual std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) = 0;
 

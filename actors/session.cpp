@@ -27,6 +27,11 @@ session_metrics session_metrics::make(runtime::metrics_registry& reg) {
     reg.get_histogram("interaction_processing_seconds",
                       "Time from reading a batch to its analysed user state",
                       runtime::latency_buckets()),
+    reg.get_counter("errors_total", "Requests refused, by reason",
+                    {{"reason", "consent_required"}}),
+    reg.get_gauge("unconsented_processing_attempts",
+                  "Interactions refused since start because the user had not consented to "
+                  "personalization (only grows)"),
   };
 }
 
@@ -72,7 +77,11 @@ struct session_state {
   bool passivating = false;
   bool draining = false;
   bool broken = false;                 ///< a write failed: the state may be ahead of the store
+  privacy::consent_state consent;      ///< what counts now (withdrawals count before durable)
+  privacy::consent_state consent_staged; ///< consent with every change sent to the store
 };
+
+constexpr std::string_view consent_kind = "consent";
 
 using session_ptr = caf::stateful_actor<session_state>*;
 
@@ -187,6 +196,17 @@ void refuse_all(session_ptr self, std::chrono::milliseconds linger) {
 
 /// Rebuilds the session from its history; false if the history is unreadable.
 bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
+  for (const auto& r : h.records) {
+    if (r.kind == consent_kind) {
+      auto c = privacy::consent_state::decode(r.data.data(), r.data.size());
+      if (!c || c->version() != r.version) {
+        log::error("session.consent_unreadable", {{"version", r.version}});
+        return false;
+      }
+      st.consent = std::move(*c);
+      st.consent_staged = st.consent;
+    }
+  }
   if (h.has_snapshot) {
     auto snap = decode_snapshot(h.snapshot.data.data(), h.snapshot.data.size());
     if (!snap) {
@@ -362,6 +382,12 @@ caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
   if (st.broken) {
     return make_error(session_errc::store_failed);
   }
+  // Consent before anything else: nothing of a user who has not consented is stored or analysed.
+  if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
+    deps->metrics->consent_required.inc();
+    deps->metrics->unconsented.add(static_cast<double>(b.interactions.size()));
+    return make_error(session_errc::consent_required);
+  }
   if (!deps->queue->try_reserve(static_cast<std::int64_t>(b.interactions.size()))) {
     deps->metrics->overloaded.inc();
     return make_error(session_errc::overloaded);
@@ -381,6 +407,69 @@ caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
                 std::vector<runtime::snapshot_record>{})
     .then([self, deps, plan, rp](bool) { on_durable(self, deps, plan, rp); },
           [self, deps, plan, rp](caf::error& err) { on_store_failed(self, deps, *plan, rp, err); });
+  return rp;
+}
+
+// -- consent ------------------------------------------------------------------------------------
+
+consent_reply consent_of(const session_state& st, const session_deps& deps) {
+  return consent_reply{st.user, st.consent.encode(),
+                       static_cast<std::uint8_t>(deps.opt.consent_mode)};
+}
+
+/// Records a consent change: durable first, answered after. A withdrawal counts at once (never
+/// more processing than the user allows); a grant counts once it is durable. A failed write
+/// makes the session rebuild from the store, where the change is not.
+caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps,
+                                          consent_update& u) {
+  auto& st = self->state;
+  if (st.draining) {
+    return make_error(session_errc::shutting_down);
+  }
+  if (st.broken) {
+    return make_error(session_errc::store_failed);
+  }
+  std::vector<std::pair<privacy::purpose, bool>> set;
+  bool withdraws = false;
+  for (std::size_t i = 0; i < u.purposes.size() && i < u.granted.size(); ++i) {
+    auto p = privacy::parse_purpose(u.purposes[i]);
+    if (!p) {
+      return make_error(session_errc::invalid_consent);
+    }
+    set.emplace_back(*p, u.granted[i] != 0);
+    withdraws = withdraws || u.granted[i] == 0;
+  }
+  auto next = st.consent_staged;
+  try {
+    next.apply(std::move(set), wall_seconds(), std::move(u.source));
+  } catch (const std::invalid_argument&) {
+    return make_error(session_errc::invalid_consent);
+  }
+  st.consent_staged = next;
+  if (withdraws) {
+    st.consent = next;
+  }
+  runtime::user_record rec{st.user, std::string{consent_kind}, next.version(), next.encode(),
+                           wall_seconds()};
+  auto rp = self->make_response_promise<consent_reply>();
+  ++st.inflight;
+  self->request(deps->store, local_request, put_record_atom::value, std::move(rec))
+    .then(
+      [self, deps, rp, next](bool) mutable {
+        auto& st = self->state;
+        if (st.consent.version() < next.version()) {
+          st.consent = next;
+        }
+        rp.deliver(consent_of(st, *deps));
+        batch_finished(self, deps);
+      },
+      [self, deps, rp](caf::error& err) mutable {
+        log::error("session.consent_store_failed", {{"errc", caf::to_string(err)}});
+        self->state.broken = true;
+        deps->metrics->store_failures.inc();
+        rp.deliver(make_error(session_errc::store_failed));
+        batch_finished(self, deps);
+      });
   return rp;
 }
 
@@ -435,6 +524,15 @@ caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor superviso
       st.last_active = clock::now();
       return make_profile(st);
     },
+    [self, deps](consent_atom, const std::string&) {
+      ++self->state.handled;
+      return consent_of(self->state, *deps);
+    },
+    [self, deps](consent_atom, const std::string&, consent_update& u) {
+      ++self->state.handled;
+      self->state.last_active = clock::now();
+      return change_consent(self, deps, u);
+    },
     [self](subscribe_atom, const std::string&, caf::actor& conn) {
       auto& subs = self->state.subscribers;
       ++self->state.handled;
@@ -468,10 +566,8 @@ caf::behavior session(session_ptr self, std::string user, deps_ptr deps,
   self->state.user = std::move(user);
   self->state.data.window = model::feature_window(deps->opt.ring_capacity);
   self->state.subscribers = std::move(subscribers);
-  if (!deps->opt.persist_events) {
-    return serve(self, deps, supervisor);
-  }
-  // Rehydrate before anything else: `await` holds every other message until the history is in.
+  // Rehydrate before anything else (at Maximum privacy the store holds no events or snapshots,
+  // only records such as consent): `await` holds every other message until the history is in.
   self->request(deps->store, local_request, load_atom::value, self->state.user)
     .await(
       [self, deps](loaded_history& h) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "actors/admission.hpp"
+#include "privacy/consent.hpp"
 #include "model/fwd.hpp"
 #include "model/recommender.hpp"
 
@@ -16,6 +17,7 @@
 namespace aia::runtime {
 class metrics_registry;
 class counter;
+class gauge;
 class histogram;
 } // namespace aia::runtime
 
@@ -30,6 +32,8 @@ struct session_options {
   std::chrono::milliseconds unreadable_linger{1000};
   bool persist_events = true;   ///< false at Maximum privacy: nothing is written to the store
   bool keep_element_id = true;  ///< store element ids (false = data minimisation)
+  /// What a user without a recorded consent choice counts as (privacy.consent_mode).
+  privacy::consent_mode consent_mode = privacy::consent_mode::implied;
   model::recommender_options recommender;
 };
 
@@ -40,6 +44,10 @@ struct session_metrics {
   runtime::counter& overloaded;
   runtime::counter& store_failures;
   runtime::histogram& processing_seconds;
+  runtime::counter& consent_required;
+  /// The spec's `unconsented_processing_attempts`: interactions refused for want of consent
+  /// since the node started (a gauge that only grows, so that the spec's alert works as printed).
+  runtime::gauge& unconsented;
 
   static session_metrics make(runtime::metrics_registry& reg);
 };

@@ -102,6 +102,15 @@ caf::behavior session_router(router_ptr self, std::string self_name, caf::actor 
       const auto& dst = owner_of(self, local, user);
       return self->delegate(dst, a, std::move(user));
     },
+    [self, local](consent_atom a, std::string& user) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, user);
+      return self->delegate(dst, a, std::move(user));
+    },
+    [self, local](consent_atom a, std::string& user,
+                  consent_update& u) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, user);
+      return self->delegate(dst, a, std::move(user), std::move(u));
+    },
     [self, local](subscribe_atom a, const std::string& user, const caf::actor& conn) {
       auto& st = self->state;
       st.subscribers[user].push_back(conn);

@@ -190,6 +190,21 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       auto& e = ensure_session(self, env, user);
       return self->delegate(e.session, profile_atom::value, user);
     },
+    [self, env](consent_atom a, std::string& user) -> caf::result<caf::message> {
+      if (self->state.draining) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, user);
+      return self->delegate(e.session, a, std::move(user));
+    },
+    [self, env](consent_atom a, std::string& user,
+                consent_update& u) -> caf::result<caf::message> {
+      if (self->state.draining) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, user);
+      return self->delegate(e.session, a, std::move(user), std::move(u));
+    },
     [self, env](subscribe_atom, const std::string& user, caf::actor& conn) {
       auto& e = ensure_session(self, env, user);
       e.subscribers.push_back(conn);

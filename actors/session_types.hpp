@@ -48,6 +48,21 @@ struct session_update {
   std::uint64_t queue_length = 0;
 };
 
+/// A change of a user's consent: purposes by wire name, with the value each is set to.
+struct consent_update {
+  std::vector<std::string> purposes;
+  std::vector<std::uint8_t> granted;  ///< 1 = granted, 0 = withdrawn; one per purpose
+  std::string source;                 ///< who made it, e.g. "api:<token subject>"
+};
+
+/// A user's consent as the session holds it: the stored form (privacy::consent_state::encode)
+/// and the mode that decides what an unrecorded purpose counts as.
+struct consent_reply {
+  std::string user_id;
+  std::vector<std::uint8_t> state;
+  std::uint8_t mode = 0;  ///< privacy::consent_mode
+};
+
 /// Counters a supervisor reports (admin console, metrics, tests).
 struct supervisor_stats {
   std::uint64_t active_sessions = 0;

@@ -1,10 +1,13 @@
 // REST routes of the node: interaction, profile, health, readiness and metrics.
 #include "net/router.hpp"
 
+#include "net/consent_codec.hpp"
+
 #include "runtime/metrics.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cmath>
 
 namespace aia::net {
@@ -14,6 +17,7 @@ namespace {
 constexpr std::string_view interaction_path = "/interaction";
 constexpr std::string_view profile_prefix = "/profile/";
 constexpr std::string_view ws_prefix = "/ws/";
+constexpr std::string_view consent_prefix = "/consent/";
 
 std::string_view strip_query(std::string_view target) {
   auto q = target.find('?');
@@ -139,6 +143,9 @@ std::string_view router::route_of(std::string_view target) {
   if (rest.substr(0, ws_prefix.size()) == ws_prefix) {
     return "/ws";
   }
+  if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
+    return "/consent";
+  }
   return "other";
 }
 
@@ -211,6 +218,13 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
     }
     return get_profile(caller, std::string{rest.substr(profile_prefix.size())}, std::move(done));
   }
+  if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
+    if (method != "GET" && method != "PUT") {
+      return done(method_not_allowed("GET, PUT"));
+    }
+    return consent(caller, method == "PUT", std::string{rest.substr(consent_prefix.size())},
+                   std::move(body), std::move(done));
+  }
   if (rest.substr(0, ws_prefix.size()) == ws_prefix) {
     if (method != "GET") {
       return done(method_not_allowed("GET"));
@@ -249,6 +263,49 @@ void router::post_interaction(const auth::principal& who, std::string body,
                                            r.recommendations, r.processing_ms);
     done(std::move(reply));
   });
+}
+
+void router::consent(const auth::principal& who, bool change, std::string user,
+                     std::string body, std::function<void(http_reply)> done) {
+  if (!is_valid_user_id(user)) {
+    return done(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
+                                                   "[A-Za-z0-9._:@-]", "user_id"}));
+  }
+  if (!auth::allowed(who, auth::operation::manage_consent, user)) {
+    return done(forbidden("this token may not see or change another user's consent"));
+  }
+  std::optional<consent_change_body> parsed;
+  if (change) {
+    auto p = parse_consent_change(body);
+    if (auto* err = std::get_if<wire_error>(&p)) {
+      return done(error_reply(400, std::move(*err)));
+    }
+    parsed = std::move(std::get<consent_change_body>(p));
+  }
+  auto reply_with = [done = std::move(done)](actors::outcome<actors::consent_reply> out) {
+    if (auto* err = std::get_if<actors::port_error>(&out)) {
+      return done(from_port_error(*err));
+    }
+    auto& r = std::get<actors::consent_reply>(out);
+    auto state = privacy::consent_state::decode(r.state.data(), r.state.size());
+    if (!state) {
+      return done(error_reply(500, {"internal_error", "the consent record is unreadable", ""}));
+    }
+    http_reply reply;
+    reply.body = rest_consent(r.user_id, *state, static_cast<privacy::consent_mode>(r.mode));
+    done(std::move(reply));
+  };
+  if (!change) {
+    return port_.consent(std::move(user), std::move(reply_with));
+  }
+  actors::consent_update u;
+  for (auto& [purpose, granted] : *parsed) {
+    u.purposes.push_back(purpose);
+    u.granted.push_back(granted ? 1 : 0);
+  }
+  // Who made the change: the user through the API, or an operator on the user's behalf.
+  u.source = who.subject == user ? "user" : std::string{"admin:"} + who.subject;
+  port_.change_consent(std::move(user), std::move(u), std::move(reply_with));
 }
 
 void router::get_profile(const auth::principal& who, std::string user,

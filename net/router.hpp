@@ -88,6 +88,9 @@ private:
 
   void post_interaction(const auth::principal& who, std::string body,
                         std::function<void(http_reply)> done);
+  /// GET (change = false) or PUT /consent/{user}.
+  void consent(const auth::principal& who, bool change, std::string user, std::string body,
+               std::function<void(http_reply)> done);
   void get_profile(const auth::principal& who, std::string user,
                    std::function<void(http_reply)> done);
 

@@ -69,6 +69,8 @@ actors::session_options session_options_of(const node_config& cfg) {
   o.persist_events = cfg.privacy.level != privacy_level::maximum;
   o.keep_element_id = cfg.privacy.level == privacy_level::standard;
   o.recommender.visual_adaptation = cfg.features.enable_visual_adaptation;
+  o.consent_mode = cfg.privacy.consent_mode == "explicit" ? privacy::consent_mode::explicit_grant
+                                                          : privacy::consent_mode::implied;
   return o;
 }
 

@@ -258,6 +258,10 @@ const std::vector<key_spec>& key_table() {
                "differential-privacy delta"),
       flag_key(AIA_CONFIG_FIELD(privacy.enable_differential_privacy),
                "add calibrated noise to released statistics"),
+      choice_key(AIA_CONFIG_FIELD(privacy.consent_mode), {"implied", "explicit"},
+                 "implied: the application collected consent to personalization (a user counts "
+                 "as consenting until withdrawn); explicit: nothing is processed before the "
+                 "user's grant. Default: implied at STANDARD, explicit at HIGH and MAXIMUM"),
       real_key(AIA_CONFIG_FIELD(real_time.processing_interval),
                {.lo = 0, .lo_open = true, .hi = 10},
                "seconds a micro-batch waits at most before analysis"),
@@ -583,6 +587,10 @@ void apply_privacy_preset(node_config& cfg, const std::set<std::string>& given) 
   }
   if (!given.contains("privacy.delta")) {
     cfg.privacy.delta = delta;
+  }
+  if (!given.contains("privacy.consent_mode")) {
+    cfg.privacy.consent_mode = cfg.privacy.level == privacy_level::standard ? "implied"
+                                                                            : "explicit";
   }
 }
 

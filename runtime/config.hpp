@@ -26,6 +26,8 @@ struct node_config {
     double epsilon = 1.0;                 ///< > 0
     double delta = 1e-5;                  ///< in [0, 1)
     bool enable_differential_privacy = true;
+    /// implied | explicit; by default implied at Standard, explicit at High and Maximum.
+    std::string consent_mode = "implied";
   } privacy;
 
   struct real_time_section {

@@ -24,6 +24,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<actors::batch_result>("aia.batch_result");
   cfg.add_message_type<actors::session_update>("aia.session_update");
   cfg.add_message_type<actors::supervisor_stats>("aia.supervisor_stats");
+  cfg.add_message_type<actors::consent_update>("aia.consent_update");
+  cfg.add_message_type<actors::consent_reply>("aia.consent_reply");
   // analyzer domain
   cfg.add_message_type<actors::analysis>("aia.analysis");
   // store domain
@@ -32,6 +34,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<runtime::snapshot_record>("aia.snapshot_record");
   cfg.add_message_type<std::vector<runtime::snapshot_record>>("aia.snapshot_record_list");
   cfg.add_message_type<actors::loaded_history>("aia.loaded_history");
+  cfg.add_message_type<runtime::user_record>("aia.user_record");
+  cfg.add_message_type<std::vector<runtime::user_record>>("aia.user_record_list");
+  cfg.add_message_type<runtime::erase_counts>("aia.erase_counts");
   // cluster domain
   cfg.add_message_type<actors::member>("aia.member");
   cfg.add_message_type<std::vector<actors::member>>("aia.member_list");

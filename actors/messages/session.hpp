@@ -7,6 +7,8 @@
 //   (subscribe_atom, user, actor)       supervisor keeps the subscription across restarts; the
 //   (unsubscribe_atom, user, actor)     session pushes (update_atom, session_update) to each
 //   (passivate_atom, uint64_t seen)   -> bool              session -> supervisor, when idle
+//   (consent_atom, std::string user)  -> consent_reply     the user's consent now
+//   (consent_atom, std::string user, consent_update) -> consent_reply   durable, then applied
 #pragma once
 
 #include "actors/messages/model_types.hpp"
@@ -32,6 +34,7 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using consent_atom = caf::atom_constant<caf::atom("consent")>;
 
 /// Errors of the session domain (category atom "session").
 enum class session_errc : std::uint8_t {
@@ -41,6 +44,8 @@ enum class session_errc : std::uint8_t {
   shutting_down,     ///< the node is draining
   unreadable,        ///< the user's stored history failed its integrity check: not used
   store_unavailable, ///< the store is away and the node's outage buffer is full
+  consent_required,  ///< the user has not consented to personalization: nothing processed
+  invalid_consent,   ///< a consent change naming no purpose, or one twice
 };
 
 /// Category atom of session_errc errors.
@@ -76,6 +81,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_update& x) {
   return f(caf::meta::type_name("session_update"), x.state, x.recommendations,
            x.recommendations_changed, x.processing_ms, x.model_ms, x.queue_length);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, consent_update& x) {
+  return f(caf::meta::type_name("consent_update"), x.purposes, x.granted, x.source);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, consent_reply& x) {
+  return f(caf::meta::type_name("consent_reply"), x.user_id, x.state, x.mode);
 }
 
 template <class Inspector>

@@ -27,8 +27,9 @@ enum class operation : std::uint8_t {
   write_experiment,   ///< create or change an experiment
   admin_console,      ///< the admin actor console
   read_metrics,       ///< GET /metrics when auth.metrics = token
+  manage_consent,     ///< GET and PUT /consent/{user}
 };
-inline constexpr std::size_t operation_count = 8;
+inline constexpr std::size_t operation_count = 9;
 
 /// Which users an operation may concern for a role.
 enum class scope : std::uint8_t {

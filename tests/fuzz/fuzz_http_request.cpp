@@ -4,6 +4,7 @@
 #include "net/router.hpp"
 
 #include "net/auth/authenticator.hpp"
+#include "privacy/consent.hpp"
 #include "runtime/metrics.hpp"
 #include "tests/fuzz/fuzz_keys.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,6 +81,34 @@ public:
     done(std::move(p));
   }
 
+  // Consent is kept for real (bounded), so PUT then GET walks the whole codec.
+  void consent(std::string user,
+               std::function<void(actors::outcome<actors::consent_reply>)> done) override {
+    done(actors::consent_reply{user, consents_[user].encode(), 0});
+  }
+
+  void change_consent(std::string user, actors::consent_update change,
+                      std::function<void(actors::outcome<actors::consent_reply>)> done) override {
+    std::vector<std::pair<privacy::purpose, bool>> set;
+    for (std::size_t i = 0; i < change.purposes.size() && i < change.granted.size(); ++i) {
+      auto p = privacy::parse_purpose(change.purposes[i]);
+      if (!p) {
+        return done(actors::port_error{"invalid_field", "unknown purpose", 400});
+      }
+      set.emplace_back(*p, change.granted[i] != 0);
+    }
+    if (consents_.size() > 1000) {
+      consents_.clear();
+    }
+    auto& c = consents_[user];
+    try {
+      c.apply(std::move(set), fuzz::fixed_now, change.source);
+    } catch (const std::invalid_argument&) {
+      return done(actors::port_error{"invalid_field", "a purpose named twice", 400});
+    }
+    done(actors::consent_reply{user, c.encode(), 1});
+  }
+
   std::unique_ptr<actors::connection> open(std::string, std::weak_ptr<actors::push_sink>) override {
     return nullptr; // the router never opens connections
   }
@@ -86,6 +116,7 @@ public:
   [[nodiscard]] std::int64_t queue_length() const noexcept override { return 0; }
 
 private:
+  std::map<std::string, privacy::consent_state> consents_;
   static model::recommendation recommendation_for(const std::string& user,
                                                   const std::string& text) {
     model::recommendation rec;

@@ -30,6 +30,7 @@ TEST_CASE("the role table, route by route") {
     {operation::write_experiment, false, false, false, true},
     {operation::admin_console, false, false, false, true},
     {operation::read_metrics, false, false, true, true},
+    {operation::manage_consent, true, false, false, true},
   };
   STATIC_REQUIRE(std::size(rows) == operation_count);
   for (const auto& r : rows) {

@@ -406,3 +406,23 @@ TEST_CASE("a node stopped with SIGTERM under load drains, hands its users over a
   CHECK(c.sessions(0) + c.sessions(2) == 24);
   CHECK_THAT(c[1].stderr_text(), Catch::Contains("cluster.left"));
 }
+
+TEST_CASE("a consent withdrawal through one node holds on every node at once") {
+  test_cluster c{3};
+  REQUIRE(post(c[2].port(), "consent-user") == 200);
+  auto res = http_request(c[0].port(), "PUT", std::string{api} + "/consent/consent-user",
+                          R"({"personalization": false})");
+  REQUIRE(res.status == 200);
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO("node " << c.names()[i]);
+    CHECK(post(c[i].port(), "consent-user") == 403);
+  }
+  // The owner dies: the next owner reads the withdrawal from the store.
+  aia::runtime::placement p{c.names()};
+  auto owner = p.owner("consent-user");
+  auto dead = static_cast<std::size_t>(owner[0] - 'a');
+  c[dead].kill();
+  auto alive = (dead + 1) % 3;
+  CHECK(post(c[alive].port(), "consent-user") == 403);
+  CHECK(profile_count(c[alive].port(), "consent-user") == 1);
+}
