@@ -54,5 +54,10 @@ interop="$root/tests/privacy/interop"
 installed="$interop/node_modules/.package-lock.json"
 if [ ! -f "$installed" ] || [ "$interop/package-lock.json" -nt "$installed" ]; then
   echo "install-deps: npm ci --prefix tests/privacy/interop"
+  # Debian's node trusts only its bundled CAs; add the system's store, so that a registry behind
+  # a TLS proxy whose CA the system trusts (update-ca-certificates) works as apt and curl do.
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error >/dev/null
 fi
