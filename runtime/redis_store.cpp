@@ -35,6 +35,7 @@
 #include "privacy/sealing.hpp"
 #include "runtime/detail/redis_connection.hpp"
 #include "runtime/detail/sqlite_util.hpp"  // the sealed columns' purposes, shared with SQLite
+#include "runtime/detail/user_records.hpp"
 #include "runtime/log.hpp"
 
 #include <hiredis/hiredis.h>  // the reply types read below
@@ -51,6 +52,10 @@
 namespace aia::runtime {
 
 namespace {
+
+using detail::record_column;
+using detail::record_purpose;
+using detail::valid_kind;
 
 // -- scripts -----------------------------------------------------------------------------------
 
@@ -185,19 +190,6 @@ constexpr std::uint64_t max_seq = std::uint64_t{1} << 53;  // exact as a sorted-
 
 /// Expiry members one expire_script call looks at: bounds how long it holds Redis.
 constexpr std::uint64_t expire_batch = 512;
-
-/// Records are sealed under "records.data:<kind>", as the SQLite backend seals them.
-constexpr std::string_view record_column = "records.data";
-
-std::string record_purpose(const std::string& kind) {
-  return std::string{record_column} + ":" + kind;
-}
-
-/// Whether `kind` is a record kind: [a-z_]{1,32}.
-bool valid_kind(const std::string& kind) {
-  return !kind.empty() && kind.size() <= 32
-         && kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
-}
 
 using detail::reply_ptr;
 using args = detail::redis_connection::args;

@@ -2,6 +2,7 @@
 // the newest key again under it, in key order and in batches, so that an interrupted pass keeps
 // what it did.
 #include "runtime/detail/sqlite_util.hpp"
+#include "runtime/detail/user_records.hpp"
 
 #include "privacy/sealing.hpp"
 
@@ -17,6 +18,9 @@
 namespace aia::runtime::detail {
 
 namespace {
+
+using detail::record_column;
+using detail::record_purpose;
 
 /// One sealed value as aia-keys reencrypt reads it: its row's key is (user_id, seq) for events
 /// and snapshots, (user_id, kind) for records.
@@ -99,10 +103,6 @@ std::uint64_t reseal_column(sqlite3* db, const privacy::sealer& sealer,
 
 // -- records -----------------------------------------------------------------------------------
 
-/// The records' column; each value is sealed under "records.data:<kind>" (as sqlite_store.cpp
-/// seals it), so that it is bound to its kind as well as its user.
-constexpr std::string_view record_column = "records.data";
-
 /// Reseals the records in (user_id, kind) order, `batch` rows per transaction; how many it did.
 std::uint64_t reseal_records(sqlite3* db, const privacy::sealer& sealer, std::size_t batch,
                              reseal_counts& counts) {
@@ -126,7 +126,7 @@ std::uint64_t reseal_records(sqlite3* db, const privacy::sealer& sealer, std::si
     }
     exec(db, "BEGIN IMMEDIATE");
     for (const auto& row : rows) {
-      auto purpose = std::string{record_column} + ":" + row.kind;
+      auto purpose = record_purpose(row.kind);
       auto where = std::string{record_column} + " user " + row.user_id + " kind " + row.kind;
       auto sealed = reseal_value(sealer, purpose, row, where, counts);
       if (!sealed) {

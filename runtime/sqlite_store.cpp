@@ -10,6 +10,7 @@
 
 #include "privacy/sealing.hpp"
 #include "runtime/detail/sqlite_util.hpp"
+#include "runtime/detail/user_records.hpp"
 #include "runtime/log.hpp"
 
 #include <fcntl.h>
@@ -35,6 +36,10 @@
 namespace aia::runtime {
 
 namespace {
+
+using detail::record_column;
+using detail::record_purpose;
+using detail::valid_kind;
 
 using detail::event_payloads;
 using detail::exec;
@@ -75,21 +80,6 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_stored_at ON events (stored_at);
 )sql";
-
-/// Records are sealed under "records.data:<kind>", bound to the user as every value: a record
-/// copied to another user's or another kind's row does not open. (The Redis backend seals them
-/// the same way; sqlite_reseal.cpp names the purpose too.)
-constexpr std::string_view record_column = "records.data";
-
-std::string record_purpose(const std::string& kind) {
-  return std::string{record_column} + ":" + kind;
-}
-
-/// Whether `kind` is a record kind: [a-z_]{1,32}.
-bool valid_kind(const std::string& kind) {
-  return !kind.empty() && kind.size() <= 32
-         && kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
-}
 
 /// An exclusive flock on `<path>.lock` for the store's life: a second process opening the same
 /// store (a node, aia-keys reencrypt) fails at once instead of mixing its writes in.

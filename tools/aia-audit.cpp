@@ -2,6 +2,8 @@
 // Prints seqs, kinds, actors, subjects and details; never the key.
 #include "privacy/audit_log.hpp"
 
+#include "tools/detail/cli.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -16,6 +18,10 @@
 #include <vector>
 
 namespace {
+
+using aia::tools::parse_options;
+using aia::tools::required;
+using aia::tools::usage_error;
 
 namespace fs = std::filesystem;
 namespace privacy = aia::privacy;
@@ -39,49 +45,6 @@ head anchor (LOG.head) records the last seq, so cutting entries from the end sho
 
 Exit status: 0 ok, 1 verification failed or a file could not be read, 2 bad usage.
 )";
-
-/// A usage error: the message goes to stderr with a pointer to --help, exit status 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// `--name VALUE`, `--name=VALUE` and bare `flags`; only the names in `allowed` and `flags`.
-std::map<std::string, std::string> parse_options(const std::vector<std::string>& args,
-                                                 const std::vector<std::string>& allowed,
-                                                 const std::vector<std::string>& flags = {}) {
-  std::map<std::string, std::string> out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto arg = args[i];
-    if (std::find(flags.begin(), flags.end(), arg) != flags.end()) {
-      out[arg.substr(2)] = "";
-      continue;
-    }
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    if (std::find(allowed.begin(), allowed.end(), arg) == allowed.end()) {
-      throw usage_error("unknown option " + arg);
-    }
-    if (!value) {
-      if (i + 1 == args.size()) {
-        throw usage_error(arg + " needs a value");
-      }
-      value = args[++i];
-    }
-    out[arg.substr(2)] = *value;
-  }
-  return out;
-}
-
-std::string required(const std::map<std::string, std::string>& opts, const std::string& name) {
-  auto it = opts.find(name);
-  if (it == opts.end() || it->second.empty()) {
-    throw usage_error("--" + name + " is required");
-  }
-  return it->second;
-}
 
 std::string utc_time(double t) {
   auto tt = static_cast<std::time_t>(std::floor(t));
@@ -201,38 +164,9 @@ int show(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    throw usage_error("no command");
-  }
-  const auto& command = args.front();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (command == "verify") {
-    return verify(rest);
-  }
-  if (command == "show") {
-    return show(rest);
-  }
-  throw usage_error("unknown command " + command);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h" || a == "help") {
-      std::cout << help;
-      return 0;
-    }
-  }
-  try {
-    return run(args);
-  } catch (const usage_error& e) {
-    std::cerr << "aia-audit: " << e.what() << " (see aia-audit --help)\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "aia-audit: error: " << e.what() << "\n";
-    return 1;
-  }
+  return aia::tools::run_tool("aia-audit", help, argc, argv,
+                              {{"verify", verify}, {"show", show}});
 }

@@ -3,6 +3,8 @@
 #include "privacy/sealing.hpp"
 #include "runtime/store.hpp"
 
+#include "tools/detail/cli.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -16,6 +18,10 @@
 #include <vector>
 
 namespace {
+
+using aia::tools::parse_options;
+using aia::tools::required;
+using aia::tools::usage_error;
 
 namespace fs = std::filesystem;
 using aia::privacy::key_ring;
@@ -43,11 +49,6 @@ Exit status: 0 done, 1 failed, 2 bad usage, 3 reencrypt found values that do not
 (tampered, or sealed under a key missing from the ring); they are listed and left as they are.
 )";
 
-/// A usage error: the message goes to stderr with a pointer to --help, exit status 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
            std::chrono::system_clock::now().time_since_epoch())
@@ -63,40 +64,7 @@ std::string utc_time(std::int64_t t) {
   return buf;
 }
 
-/// `--name VALUE` and `--name=VALUE` options; only the names in `allowed`.
-std::map<std::string, std::string> parse_options(const std::vector<std::string>& args,
-                                                 const std::vector<std::string>& allowed) {
-  std::map<std::string, std::string> out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto arg = args[i];
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    if (std::find(allowed.begin(), allowed.end(), arg) == allowed.end()) {
-      throw usage_error("unknown option " + arg);
-    }
-    if (!value) {
-      if (i + 1 == args.size()) {
-        throw usage_error(arg + " needs a value");
-      }
-      value = args[++i];
-    }
-    out[arg.substr(2)] = *value;
-  }
-  return out;
-}
-
-std::string required(const std::map<std::string, std::string>& opts, const std::string& name) {
-  auto it = opts.find(name);
-  if (it == opts.end() || it->second.empty()) {
-    throw usage_error("--" + name + " is required");
-  }
-  return it->second;
-}
-
-int rotation_days_of(const std::map<std::string, std::string>& opts) {
+int rotation_days_of(const aia::tools::options& opts) {
   auto it = opts.find("rotation-days");
   if (it == opts.end()) {
     return 90;
@@ -167,41 +135,9 @@ int reencrypt(const std::vector<std::string>& args) {
   return counts.unreadable == 0 ? 0 : 3;
 }
 
-int run(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    throw usage_error("no command");
-  }
-  const auto& command = args.front();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (command == "status") {
-    return status(rest);
-  }
-  if (command == "rotate") {
-    return rotate(rest);
-  }
-  if (command == "reencrypt") {
-    return reencrypt(rest);
-  }
-  throw usage_error("unknown command " + command);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h" || a == "help") {
-      std::cout << help;
-      return 0;
-    }
-  }
-  try {
-    return run(args);
-  } catch (const usage_error& e) {
-    std::cerr << "aia-keys: " << e.what() << " (see aia-keys --help)\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "aia-keys: error: " << e.what() << "\n";
-    return 1;
-  }
+  return aia::tools::run_tool("aia-keys", help, argc, argv,
+                              {{"status", status}, {"rotate", rotate}, {"reencrypt", reencrypt}});
 }
