@@ -3,6 +3,7 @@
 
 #include "actors/messages/analyzer.hpp"
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
 #include "actors/messages/store.hpp"
 
@@ -37,6 +38,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<runtime::user_record>("aia.user_record");
   cfg.add_message_type<std::vector<runtime::user_record>>("aia.user_record_list");
   cfg.add_message_type<runtime::erase_counts>("aia.erase_counts");
+  // privacy domain
+  cfg.add_message_type<actors::spend_request>("aia.spend_request");
+  cfg.add_message_type<actors::budget_report>("aia.budget_report");
   // cluster domain
   cfg.add_message_type<actors::member>("aia.member");
   cfg.add_message_type<std::vector<actors::member>>("aia.member_list");
