@@ -1,24 +1,19 @@
-// The key ring file: parsing, atomic writes with mode 0600, rotation under a lock file.
+// The key ring file: parsing, atomic writes with mode 0600, rotation under a lock file (the file
+// handling itself is privacy/detail/secret_file, shared with the audit log).
 #include "privacy/key_ring.hpp"
+
+#include "privacy/detail/secret_file.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace aia::privacy {
 
@@ -29,17 +24,15 @@ namespace fs = std::filesystem;
 constexpr std::size_t key_base64_size = 44;  // 32 bytes: 10 full groups and one padded
 constexpr std::int64_t seconds_per_day = 86400;
 
+constexpr std::string_view what_ring = "key ring";
+
 [[noreturn]] void fail(const fs::path& file, const std::string& what) {
-  throw std::runtime_error("key ring " + file.string() + ": " + what);
+  detail::fail_file(what_ring, file, what);
 }
 
 [[noreturn]] void fail_line(const fs::path& file, std::size_t line, const std::string& what) {
   // The line's text is never quoted: it may hold a key.
   fail(file, "line " + std::to_string(line) + ": " + what);
-}
-
-std::string errno_text() {
-  return std::strerror(errno);
 }
 
 /// Wipes a string that held key material before its memory is freed.
@@ -121,88 +114,6 @@ data_key parse_line(const fs::path& file, std::size_t no, std::string_view line)
   return data_key{*version, *created, *bytes};
 }
 
-/// Reads the file, refusing one that group or others may access.
-std::string read_private_file(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fail(file, "cannot open: " + errno_text());
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(file, "not a regular file");
-  }
-  if ((st.st_mode & 0077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    fail(file, std::string{"group or others may access it (mode "} + mode + "): chmod 600 it");
-  }
-  std::string text;
-  std::array<char, 4096> buf{};
-  ssize_t n = 0;
-  while ((n = ::read(fd, buf.data(), buf.size())) > 0) {
-    text.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  OPENSSL_cleanse(buf.data(), buf.size());
-  int read_errno = errno;
-  ::close(fd);
-  if (n < 0) {
-    wipe(text);
-    errno = read_errno;
-    fail(file, "cannot read: " + errno_text());
-  }
-  return text;
-}
-
-void write_all(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      throw std::runtime_error(errno_text());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-/// Makes a rename in `dir` durable.
-void sync_directory(const fs::path& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-/// An exclusive flock on `<file>.lock`, held while the ring file is read, changed and written,
-/// so that two writers (a starting node rotating, aia-keys) never lose each other's key.
-class ring_lock {
-public:
-  explicit ring_lock(const fs::path& file) {
-    auto path = file.string() + ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      fail(file, "cannot create the lock file " + path + ": " + errno_text());
-    }
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        ::close(fd_);
-        fail(file, "cannot lock " + path + ": " + errno_text());
-      }
-    }
-  }
-  ring_lock(const ring_lock&) = delete;
-  ring_lock& operator=(const ring_lock&) = delete;
-  ~ring_lock() { ::close(fd_); }  // closing releases the lock
-
-private:
-  int fd_ = -1;
-};
-
 } // namespace
 
 key_ring::~key_ring() {
@@ -218,7 +129,7 @@ key_ring key_ring::ephemeral(std::int64_t now) {
 }
 
 key_ring key_ring::load(const fs::path& file) {
-  auto text = read_private_file(file);
+  auto text = detail::read_secret_file(file, what_ring);
   key_ring ring;
   std::size_t no = 0;
   std::string_view rest = text;
@@ -258,7 +169,7 @@ key_ring::opened key_ring::open_or_create(const fs::path& file, int rotation_day
       return {std::move(ring), change::none};  // the usual start: nothing to write, no lock
     }
   }
-  ring_lock lock{file};
+  detail::exclusive_lock lock{file, what_ring, true};
   // Look again under the lock: another process may have created or rotated it meanwhile.
   if (!fs::exists(file, ec)) {
     auto ring = ephemeral(now);
@@ -275,7 +186,7 @@ key_ring::opened key_ring::open_or_create(const fs::path& file, int rotation_day
 }
 
 key_ring key_ring::rotate_file(const fs::path& file, std::int64_t now) {
-  ring_lock lock{file};
+  detail::exclusive_lock lock{file, what_ring, true};
   auto ring = load(file);
   ring.add_key(now);
   ring.save(file);
@@ -299,34 +210,23 @@ void key_ring::save(const fs::path& file) const {
                      "# Keep it secret and backed up: without it the stored data is lost.\n";
   for (const auto& k : keys_) {
     auto b64 = encode_key(k.bytes);
-    text += "v" + std::to_string(k.version) + " " + std::to_string(k.created) + " " + b64 + "\n";
+    // Appended piece by piece: no temporary string holds the key.
+    text += 'v';
+    text += std::to_string(k.version);
+    text += ' ';
+    text += std::to_string(k.created);
+    text += ' ';
+    text += b64;
+    text += '\n';
     wipe(b64);
   }
-  auto tmp = file.string() + ".XXXXXX";
-  int fd = ::mkstemp(tmp.data());  // created with mode 0600
-  if (fd < 0) {
-    wipe(text);
-    fail(file, "cannot write a temporary file next to it: " + errno_text());
-  }
   try {
-    write_all(fd, text);
-    if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
-      throw std::runtime_error(errno_text());
-    }
+    detail::write_file_atomically(file, text, 0600);
   } catch (const std::exception& e) {
     wipe(text);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    fail(file, std::string{"cannot write: "} + e.what());
+    fail(file, e.what());
   }
   wipe(text);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), file.c_str()) != 0) {
-    auto reason = errno_text();
-    ::unlink(tmp.c_str());
-    fail(file, "cannot replace: " + reason);
-  }
-  sync_directory(file.parent_path());
 }
 
 const data_key* key_ring::find(std::uint32_t version) const noexcept {
