@@ -2,6 +2,7 @@
 #include "actors/connection.hpp"
 
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
 #include "runtime/log.hpp"
 
@@ -230,9 +231,23 @@ void one_shot(caf::actor_system& sys, const caf::actor& dst, std::chrono::millis
 
 class actor_gateway_port final : public gateway_port {
 public:
-  actor_gateway_port(caf::actor_system& sys, caf::actor sup,
-                     std::shared_ptr<admission_queue> queue, std::chrono::milliseconds timeout)
-    : sys_(sys), sup_(std::move(sup)), queue_(std::move(queue)), timeout_(timeout) {}
+  actor_gateway_port(caf::actor_system& sys, caf::actor sup, caf::actor accountant,
+                     privacy_settings privacy, std::shared_ptr<admission_queue> queue,
+                     std::chrono::milliseconds timeout)
+    : sys_(sys), sup_(std::move(sup)), accountant_(std::move(accountant)),
+      privacy_(std::move(privacy)), queue_(std::move(queue)), timeout_(timeout) {}
+
+  void privacy(std::function<void(outcome<privacy_status>)> done) override {
+    std::function<void(outcome<budget_report>)> with_settings =
+      [settings = privacy_, done = std::move(done)](outcome<budget_report> out) {
+        if (auto* err = std::get_if<port_error>(&out)) {
+          return done(*err);
+        }
+        done(privacy_status{settings, std::get<budget_report>(out)});
+      };
+    one_shot<budget_report>(sys_, accountant_, timeout_, std::move(with_settings),
+                            budget_atom::value, std::string{actors::global_budget});
+  }
 
   void submit(interaction_batch b, std::function<void(outcome<batch_result>)> done) override {
     one_shot<batch_result>(sys_, sup_, timeout_, std::move(done), submit_atom::value,
@@ -266,6 +281,8 @@ public:
 private:
   caf::actor_system& sys_;
   caf::actor sup_;
+  caf::actor accountant_;
+  privacy_settings privacy_;
   std::shared_ptr<admission_queue> queue_;
   std::chrono::milliseconds timeout_;
 };
@@ -273,10 +290,12 @@ private:
 } // namespace
 
 std::unique_ptr<gateway_port> make_gateway_port(caf::actor_system& sys, caf::actor supervisor,
+                                                caf::actor accountant,
+                                                privacy_settings privacy,
                                                 std::shared_ptr<admission_queue> queue,
                                                 std::chrono::milliseconds timeout) {
-  return std::make_unique<actor_gateway_port>(sys, std::move(supervisor), std::move(queue),
-                                              timeout);
+  return std::make_unique<actor_gateway_port>(sys, std::move(supervisor), std::move(accountant),
+                                              std::move(privacy), std::move(queue), timeout);
 }
 
 } // namespace aia::actors

@@ -1,6 +1,7 @@
 // The gateway's window onto the actors: plain C++ (no CAF), so net/ stays free of actor headers.
 #pragma once
 
+#include "actors/privacy_types.hpp"
 #include "actors/session_types.hpp"
 #include "model/profile.hpp"
 
@@ -62,6 +63,9 @@ public:
   /// Records a consent change (durable before `done` is called with the new consent).
   virtual void change_consent(std::string user, consent_update change,
                               std::function<void(outcome<consent_reply>)> done) = 0;
+
+  /// The privacy settings and the global budget now (nothing spent by asking).
+  virtual void privacy(std::function<void(outcome<privacy_status>)> done) = 0;
 
   /// Opens a push connection for `user`; the sink is held weakly.
   virtual std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) = 0;

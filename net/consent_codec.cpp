@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace aia::net {
 
 namespace {
@@ -90,6 +92,35 @@ std::string rest_consent(std::string_view user_id, const privacy::consent_state&
     w.end_object().end_object();
   }
   w.end_array().end_object();
+  return w.take();
+}
+
+std::string rest_privacy_status(const actors::privacy_status& s) {
+  const auto& g = s.global;
+  json_writer w{spelling::snake, 512};
+  w.begin_object()
+    .name_key("privacy_level").value(s.settings.level)
+    .name_key("epsilon").value(s.settings.epsilon)
+    .name_key("delta").value(s.settings.delta)
+    .name_key("differential_privacy").value(s.settings.differential_privacy)
+    .name_key("consent_mode").value(s.settings.consent_mode)
+    .name_key("budget_reset").value(s.settings.budget_reset)
+    .name_key("global_budget").begin_object()
+    .name_key("epsilon").value(g.limit_epsilon)
+    .name_key("delta").value(g.limit_delta)
+    .name_key("spent_epsilon").value(g.spent_epsilon)
+    .name_key("spent_delta").value(g.spent_delta)
+    .name_key("remaining_epsilon").value(std::max(0.0, g.limit_epsilon - g.spent_epsilon))
+    .name_key("remaining_delta").value(std::max(0.0, g.limit_delta - g.spent_delta))
+    .name_key("releases").value(g.releases)
+    .name_key("composition").value(g.method)
+    .name_key("resets_at");
+  if (g.resets_at > 0) {
+    w.value(g.resets_at);
+  } else {
+    w.null();
+  }
+  w.end_object().end_object();
   return w.take();
 }
 

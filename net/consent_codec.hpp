@@ -2,6 +2,7 @@
 // the consent view GET and PUT answer with. No Beast, no CAF.
 #pragma once
 
+#include "actors/privacy_types.hpp"
 #include "net/json_codec.hpp"
 #include "privacy/consent.hpp"
 
@@ -24,5 +25,8 @@ using consent_change_body = std::vector<std::pair<std::string, bool>>;
 [[nodiscard]] std::string rest_consent(std::string_view user_id,
                                        const privacy::consent_state& consent,
                                        privacy::consent_mode mode);
+
+/// GET /privacy/status: the level, its settings and the global budget.
+[[nodiscard]] std::string rest_privacy_status(const actors::privacy_status& s);
 
 } // namespace aia::net

@@ -18,6 +18,7 @@ constexpr std::string_view interaction_path = "/interaction";
 constexpr std::string_view profile_prefix = "/profile/";
 constexpr std::string_view ws_prefix = "/ws/";
 constexpr std::string_view consent_prefix = "/consent/";
+constexpr std::string_view privacy_status_path = "/privacy/status";
 
 std::string_view strip_query(std::string_view target) {
   auto q = target.find('?');
@@ -146,6 +147,9 @@ std::string_view router::route_of(std::string_view target) {
   if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
     return "/consent";
   }
+  if (rest == privacy_status_path) {
+    return "/privacy/status";
+  }
   return "other";
 }
 
@@ -217,6 +221,22 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
       return done(method_not_allowed("GET"));
     }
     return get_profile(caller, std::string{rest.substr(profile_prefix.size())}, std::move(done));
+  }
+  if (rest == privacy_status_path) {
+    if (method != "GET") {
+      return done(method_not_allowed("GET"));
+    }
+    if (!auth::allowed(caller, auth::operation::read_aggregate, "")) {
+      return done(forbidden("the privacy status is for analyst and admin tokens"));
+    }
+    return port_.privacy([done = std::move(done)](actors::outcome<actors::privacy_status> out) {
+      if (auto* err = std::get_if<actors::port_error>(&out)) {
+        return done(from_port_error(*err));
+      }
+      http_reply reply;
+      reply.body = rest_privacy_status(std::get<actors::privacy_status>(out));
+      done(std::move(reply));
+    });
   }
   if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
     if (method != "GET" && method != "PUT") {

@@ -4,6 +4,7 @@
 #include "actors/analyzer.hpp"
 #include "actors/connection.hpp"
 #include "actors/messages/session.hpp"
+#include "actors/privacy_accountant.hpp"
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
 #include "runtime/cluster_node.hpp"
@@ -72,6 +73,24 @@ actors::session_options session_options_of(const node_config& cfg) {
   o.consent_mode = cfg.privacy.consent_mode == "explicit" ? privacy::consent_mode::explicit_grant
                                                           : privacy::consent_mode::implied;
   return o;
+}
+
+double reset_seconds(const std::string& policy) {
+  constexpr double day = 86400;
+  if (policy == "daily") {
+    return day;
+  }
+  if (policy == "weekly") {
+    return 7 * day;
+  }
+  return policy == "monthly" ? 30 * day : 0;
+}
+
+actors::accountant_options accountant_options_of(const node_config& cfg) {
+  auto window = reset_seconds(cfg.privacy.budget_reset);
+  return actors::accountant_options{{cfg.privacy.epsilon, cfg.privacy.delta, window},
+                                    {cfg.privacy.global_epsilon, cfg.privacy.global_delta,
+                                     window}};
 }
 
 const char* to_string(privacy::key_ring::change c) {
@@ -176,6 +195,7 @@ struct actor_graph::impl {
   caf::actor writer;
   std::vector<caf::actor> analyzers;
   caf::actor supervisor;
+  caf::actor accountant;
   std::unique_ptr<cluster_node> cluster;  ///< set when the node is part of a cluster
   std::unique_ptr<actors::gateway_port> port;
   bool drained = false;
@@ -212,7 +232,15 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
     entry = &d.cluster->router();
   }
   // The edge timeout: a client waits at most this long for an answer before getting `overloaded`.
-  d.port = actors::make_gateway_port(d.sys, *entry, d.queue, std::chrono::seconds{10});
+  // One accountant per node (its budgets are the users' and, on a single node, the global one;
+  // in a cluster each node keeps the budgets of the users it is asked about).
+  d.accountant = actors::spawn_privacy_accountant(d.sys, d.writer, accountant_options_of(cfg),
+                                                  d.metrics);
+  actors::privacy_settings privacy{to_string(cfg.privacy.level), cfg.privacy.epsilon,
+                                   cfg.privacy.delta, cfg.privacy.enable_differential_privacy,
+                                   cfg.privacy.consent_mode, cfg.privacy.budget_reset};
+  d.port = actors::make_gateway_port(d.sys, *entry, d.accountant, std::move(privacy), d.queue,
+                                     std::chrono::seconds{10});
 
   auto queue = d.queue;
   d.metrics.add_callback_gauge("processing_queue_length",
@@ -275,6 +303,7 @@ void actor_graph::drain() {
     for (auto& a : d.analyzers) {
       self->send_exit(a, caf::exit_reason::user_shutdown);
     }
+    self->send_exit(d.accountant, caf::exit_reason::user_shutdown);
     self->send_exit(d.writer, caf::exit_reason::user_shutdown);
   }
   if (d.cluster) {

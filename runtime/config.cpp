@@ -258,6 +258,13 @@ const std::vector<key_spec>& key_table() {
                "differential-privacy delta"),
       flag_key(AIA_CONFIG_FIELD(privacy.enable_differential_privacy),
                "add calibrated noise to released statistics"),
+      choice_key(AIA_CONFIG_FIELD(privacy.budget_reset), {"never", "daily", "weekly", "monthly"},
+                 "when the privacy budgets (per user: privacy.epsilon and privacy.delta; "
+                 "global: privacy.global_*) start afresh; monthly = 30 days"),
+      real_key(AIA_CONFIG_FIELD(privacy.global_epsilon), {.lo = 0, .lo_open = true, .hi = 1000},
+               "epsilon of the global privacy budget per window"),
+      real_key(AIA_CONFIG_FIELD(privacy.global_delta), {.lo = 0, .hi = 1, .hi_open = true},
+               "delta of the global privacy budget per window"),
       choice_key(AIA_CONFIG_FIELD(privacy.consent_mode), {"implied", "explicit"},
                  "implied: the application collected consent to personalization (a user counts "
                  "as consenting until withdrawn); explicit: nothing is processed before the "

@@ -28,6 +28,9 @@ struct node_config {
     bool enable_differential_privacy = true;
     /// implied | explicit; by default implied at Standard, explicit at High and Maximum.
     std::string consent_mode = "implied";
+    std::string budget_reset = "daily";   ///< never | daily | weekly | monthly (30 days)
+    double global_epsilon = 10;           ///< the global budget's ε per window
+    double global_delta = 1e-4;           ///< the global budget's δ per window
   } privacy;
 
   struct real_time_section {

@@ -109,6 +109,12 @@ public:
     done(actors::consent_reply{user, c.encode(), 1});
   }
 
+  void privacy(std::function<void(actors::outcome<actors::privacy_status>)> done) override {
+    actors::privacy_status s{{"STANDARD", 1.0, 1e-5, true, "implied", "daily"},
+                             {false, 0.5, 0, 10, 1e-4, fuzz::fixed_now + 60, 3, "rdp"}};
+    done(std::move(s));
+  }
+
   std::unique_ptr<actors::connection> open(std::string, std::weak_ptr<actors::push_sink>) override {
     return nullptr; // the router never opens connections
   }

@@ -1,6 +1,7 @@
 // Consent through the gateway: GET and PUT /consent/{user_id}, interactions refused with 403
 // consent_required (and nothing stored) without consent to personalization, in implied and
-// explicit mode, over REST and WebSocket, durable across a restart, and bad input refused.
+// explicit mode, over REST and WebSocket, durable across a restart, and bad input refused; the
+// privacy status route.
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/tokens.hpp"
@@ -133,4 +134,35 @@ TEST_CASE("bad consent changes are refused with a reason and change nothing") {
   CHECK(http_request(node.port(), "GET", consent_path("dave"), {}, analyst).status == 403);
   CHECK(http_request(node.port(), "DELETE", consent_path("dave")).status == 405);
   CHECK(get_consent(node, "dave")["version"] == 0);
+}
+
+TEST_CASE("GET /privacy/status shows the level, its settings and the global budget") {
+  node_process node;
+  auto res = http_request(node.port(), "GET", std::string{api} + "/privacy/status");
+  REQUIRE(res.status == 200);
+  auto s = json::parse(res.body);
+  CHECK(s["privacy_level"] == "STANDARD");
+  CHECK(s["epsilon"] == 1.0);
+  CHECK(s["delta"] == 1e-5);
+  CHECK(s["consent_mode"] == "implied");
+  CHECK(s["budget_reset"] == "daily");
+  CHECK(s["global_budget"]["epsilon"] == 10.0);
+  CHECK(s["global_budget"]["remaining_epsilon"] == 10.0);
+  CHECK(s["global_budget"]["releases"] == 0);
+  auto analyst = header_list{{"Authorization", "Bearer " + token_for("ana", "analyst")}};
+  CHECK(http_request(node.port(), "GET", std::string{api} + "/privacy/status", {}, analyst).status
+        == 200);
+  auto user = header_list{{"Authorization", "Bearer " + token_for("alice", "user")}};
+  CHECK(http_request(node.port(), "GET", std::string{api} + "/privacy/status", {}, user).status
+        == 403);
+
+  node_options max;
+  max.env = {{"PRIVACY_LEVEL", "MAXIMUM"}};
+  node_process strict{max};
+  auto m = json::parse(
+    http_request(strict.port(), "GET", std::string{api} + "/privacy/status").body);
+  CHECK(m["privacy_level"] == "MAXIMUM");
+  CHECK(m["epsilon"] == 0.1);
+  CHECK(m["delta"] == 1e-7);
+  CHECK(m["consent_mode"] == "explicit");
 }
