@@ -15,10 +15,9 @@
 #   QUIET_WAIT      seconds to wait at most for other processes to leave the CPU (default 60)
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-build-bench}
-[[ $build_dir = /* ]] || build_dir="$root/$build_dir"
-bin="$build_dir/bin"
+bench_name=bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # root, bin, node_args, tmp, children, helpers
 
 lat_rate=${LAT_RATE:-5000}
 lat_conns=${LAT_CONNS:-1000}
@@ -31,66 +30,10 @@ max_rounds=${MAX_ROUNDS:-3}
 batch=${BATCH:-1}
 hold_small=${HOLD_SMALL:-1000}
 hold_large=${HOLD_LARGE:-10000}
-# The queue bound is raised (and the rate limits lifted: one admin token drives every user) so
-# that the closed loop measures capacity, not admission control;
-# sessions must outlive the whole run so that RSS readings see every user.
-read -r -a node_args <<<"${NODE_ARGS:---real_time.max_queue_size=100000 --session.idle_timeout=600 \
---gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev \
---limits.requests_per_minute=0 --limits.ws_messages_per_minute=0 --limits.connections_per_ip=0}"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/aia-bench.XXXXXX")
-children=()
 
 # -- helpers -----------------------------------------------------------------------------------
 
-cleanup() {
-  local pid
-  for pid in "${children[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${children[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Waits up to $3 seconds for a line matching $2 in file $1 (while process $4 lives).
-wait_for_line() {
-  local file=$1 pattern=$2 limit=$3 pid=$4 i
-  for ((i = 0; i < limit * 10; i++)); do
-    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# Numeric field $1 of the flat JSON line in file $2 (first match).
-json_num() { grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n1 | cut -d: -f2; }
-# The error object ({"code":n,...}) of the JSON line in file $1.
-json_errors() { grep -o '"errors":{[^}]*}' "$1" | head -n1 | cut -d: -f2-; }
-
-# CPU seconds (user + system) consumed so far by process $1.
-cpu_seconds() {
-  local ticks
-  ticks=$(sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}')
-  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
-}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-# CPU seconds the whole machine spent busy so far (all processes, all cores).
-machine_busy() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' \
-    /proc/stat
-}
-# CPU seconds the hypervisor took from this VM so far (steal time, all cores).
-machine_steal() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", $9 / hz }' /proc/stat
-}
 # CPU ticks of process $1 by thread name: one "name ticks" line per name.
 thread_ticks() {
   local t
@@ -103,7 +46,6 @@ thread_delta() {
   awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $2; next }
     { printf "%s%s %.2f s", sep, $1, ($2 - a[$1]) / hz; sep = ", " }' "$1" "$2"
 }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 # Waits (at most 20 s) until process $1 uses less than a quarter of a core, so that the work
 # left over from one phase (closing 10k sockets, say) does not land in the next one.
 wait_idle() {
@@ -183,45 +125,18 @@ stop_server() {
 
 # -- build -------------------------------------------------------------------------------------
 
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    log "configuring $build_dir (Release)"
-    cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAIA_BUILD_TESTS=OFF >/dev/null
-  fi
-  log "building aia-node ws_loadgen ws_echo_server in $build_dir"
-  cmake --build "$build_dir" -j2 --target aia-node ws_loadgen ws_echo_server >"$tmp/build.log" \
-    || { tail -n 40 "$tmp/build.log" >&2; die "build failed"; }
-fi
-for b in aia-node ws_loadgen ws_echo_server; do
-  [[ -x $bin/$b ]] || die "missing $bin/$b"
-done
+build_binaries aia-node ws_loadgen ws_echo_server
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (( $(ulimit -n) > hold_large + 100 )) || log "warning: open-file limit $(ulimit -n) < $hold_large"
 
 # -- a quiet machine ---------------------------------------------------------------------------
 
-# The node and the load generator share the cores: wait (bounded) until the rest of the machine
-# has used less than 15% of them for 6 s, so that other work (e.g. compilers) does not skew figures.
-quiet_wait=${QUIET_WAIT:-60}
-calm=0
-for ((waited = 0; waited < quiet_wait && calm < 3; waited += 2)); do
-  b0=$(machine_busy)
-  sleep 2
-  busy_pct=$(calc "100 * ($(machine_busy) - $b0) / (2 * $(nproc))" 0)
-  if (( busy_pct < 15 )); then
-    calm=$((calm + 1))
-  else
-    calm=0
-  fi
-  (( waited % 10 == 0 && calm == 0 )) && log "machine ${busy_pct}% busy; waiting for calm"
-done
+wait_for_calm
 
 # -- the node ----------------------------------------------------------------------------------
 
 started=$(date +%s)
-busy_start=$(machine_busy)
-steal_start=$(machine_steal)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+machine_start
 start_server "$tmp/node.out" "$bin/aia-node" --port 0 --data-dir "$tmp/data" "${node_args[@]}"
 node_pid=$server_pid
 node_port=$server_port
@@ -331,19 +246,12 @@ loadgen "$tmp/echo-lat.json" --port "$echo_port" --echo --rate "$lat_rate" --dur
 echo_cpu_total=$(cpu_seconds "$echo_pid")
 stop_server "$echo_pid"
 echo_exit=$stop_status
-busy_end=$(machine_busy)
-stolen=$(calc "$(machine_steal) - $steal_start" 1)
+machine_end
 elapsed=$(( $(date +%s) - started ))
-ours=$(calc "$node_cpu_total + $echo_cpu_total + $loadgen_cpu" 1)
-# Clamped at 0: the sampling of the different counters is not exact to the tick.
-others=$(calc "$busy_end - $busy_start - $ours" 1)
-others=$(calc "($others < 0) ? 0 : $others" 1)
-others_pct=$(calc "100 * $others / ($elapsed * $(nproc))" 0)
-stolen_pct=$(calc "100 * $stolen / ($elapsed * $(nproc))" 0)
+account_others "$(calc "$node_cpu_total + $echo_cpu_total + $loadgen_cpu" 1)"
 
 # -- report ------------------------------------------------------------------------------------
 
-verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
 lat_p99=$(json_num p99 "$tmp/node-lat.json")
 node_eps=$(json_num answered_eps "$tmp/node-max.json")
 echo_eps=$(json_num answered_eps "$tmp/echo-max.json")
@@ -357,9 +265,8 @@ lat_row() {  # $1 = label, $2 = json file
 report() {
   echo "## aia-node WebSocket benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
-  echo "Machine: $(nproc) cores, $model,"
-  echo "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM;" \
+  machine_line
+  echo "$(memory_gib) RAM;" \
     "load generator on the same cores. Node options: \`${node_args[*]}\`."
   echo "aia-node binary built $(date -u -r "$bin/aia-node" '+%Y-%m-%d %H:%M UTC'); HEAD at bench" \
     "time \`$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)\`."

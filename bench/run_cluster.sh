@@ -19,10 +19,9 @@
 #   REDIS_SERVER     redis-server binary (default redis-server)
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-build-bench}
-[[ $build_dir = /* ]] || build_dir="$root/$build_dir"
-bin="$build_dir/bin"
+bench_name=bench-cluster
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # root, bin, node_args, tmp, children, helpers
 redis_bin=${REDIS_SERVER:-redis-server}
 
 cl_rate=${CL_RATE:-2000}
@@ -36,69 +35,11 @@ max_seconds=${MAX_SECONDS:-8}
 max_rounds=${MAX_ROUNDS:-2}
 kill_after=${KILL_AFTER:-5}
 kill_seconds=${KILL_SECONDS:-$cl_seconds}
-# bench/run.sh's node options: queue bound raised, rate limits off, sessions kept for the run.
-read -r -a node_args <<<"${NODE_ARGS:---real_time.max_queue_size=100000 --session.idle_timeout=600 \
---gateway.threads=1 --actors.scheduler_threads=2 --actors.analyzers=2 --log_level=warn --dev \
---limits.requests_per_minute=0 --limits.ws_messages_per_minute=0 --limits.connections_per_ip=0}"
 read -r -a cluster_args <<<"${CLUSTER_ARGS:-}"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/aia-bench-cluster.XXXXXX")
-children=()   # every process started here, stopped on exit
 redis_pid=""
 
 # -- helpers -----------------------------------------------------------------------------------
 
-cleanup() {
-  local pid
-  for pid in "${children[@]}"; do
-    [[ $pid = "$redis_pid" ]] && continue
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${children[@]}"; do
-    [[ $pid = "$redis_pid" ]] && continue
-    wait_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  # Redis last: the nodes may still write while they drain.
-  if [[ -n $redis_pid ]]; then
-    kill -TERM "$redis_pid" 2>/dev/null || true
-    wait_gone "$redis_pid" 15 || kill -KILL "$redis_pid" 2>/dev/null || true
-    wait "$redis_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "[bench-cluster $(date +%H:%M:%S)] $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Waits up to $2 seconds for process $1 to end; false if it still runs.
-wait_gone() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    [[ $(ps -o stat= -p "$1" 2>/dev/null) = Z* ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# Waits up to $3 seconds for a line matching $2 in file $1 (while process $4 lives).
-wait_for_line() {
-  local file=$1 pattern=$2 limit=$3 pid=$4 i
-  for ((i = 0; i < limit * 10; i++)); do
-    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# Numeric field $1 of the flat JSON line in file $2 (first match).
-json_num() { grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n1 | cut -d: -f2; }
-json_errors() { grep -o '"errors":{[^}]*}' "$1" | head -n1 | cut -d: -f2-; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 # The median of the numbers given (the mean of the middle two for an even count).
 median() {
   printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
@@ -106,18 +47,6 @@ median() {
     if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-cpu_seconds() {
-  local ticks
-  ticks=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}')
-  awk -v t="${ticks:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
-}
-machine_busy() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' \
-    /proc/stat
-}
-machine_steal() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", $9 / hz }' /proc/stat
-}
 now_s() { date +%s.%N; }
 
 # Free loopback TCP ports, $1 of them (the kernel's choice; bound together so all differ).
@@ -231,18 +160,7 @@ steal_of() { cut -d' ' -f2 "$1.env"; }
 
 # -- build -------------------------------------------------------------------------------------
 
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    log "configuring $build_dir (Release)"
-    cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAIA_BUILD_TESTS=OFF >/dev/null
-  fi
-  log "building aia-node ws_loadgen in $build_dir"
-  cmake --build "$build_dir" -j2 --target aia-node ws_loadgen >"$tmp/build.log" \
-    || { tail -n 40 "$tmp/build.log" >&2; die "build failed"; }
-fi
-for b in aia-node ws_loadgen; do
-  [[ -x $bin/$b ]] || die "missing $bin/$b"
-done
+build_binaries aia-node ws_loadgen
 for c in "$redis_bin" redis-cli curl python3; do
   command -v "$c" >/dev/null 2>&1 || die "$c not found"
 done
@@ -250,26 +168,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # -- a quiet machine ---------------------------------------------------------------------------
 
-quiet_wait=${QUIET_WAIT:-60}
-calm=0
-for ((waited = 0; waited < quiet_wait && calm < 3; waited += 2)); do
-  b0=$(machine_busy)
-  sleep 2
-  busy_pct=$(calc "100 * ($(machine_busy) - $b0) / (2 * $(nproc))" 0)
-  if ((busy_pct < 15)); then
-    calm=$((calm + 1))
-  else
-    calm=0
-  fi
-  ((waited % 10 == 0 && calm == 0)) && log "machine ${busy_pct}% busy; waiting for calm"
-done
+wait_for_calm
 log "machine at start: load average $(cut -d' ' -f1-3 /proc/loadavg); busiest processes:"
 top -bn1 -w 120 | sed -n '7,12p' >&2 || true
 
 started=$(now_s)
-busy_start=$(machine_busy)
-steal_start=$(machine_steal)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+machine_start
 
 # -- Redis, secret, token ----------------------------------------------------------------------
 
@@ -278,6 +182,7 @@ mkdir -p "$tmp/redis"
 "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --dir "$tmp/redis" --save '' \
   --appendonly yes --daemonize no --logfile "$tmp/redis/redis.log" </dev/null >/dev/null 2>&1 &
 redis_pid=$!
+last_child=$redis_pid  # stopped last on exit
 children+=("$redis_pid")
 servers+=("$redis_pid")
 for ((i = 0; i < 100; i++)); do
@@ -397,8 +302,7 @@ error_lines() { grep -c '"level":"error"' "$tmp/node-$1/stderr" 2>/dev/null || t
 warn_lines() { grep -c '"level":"warn"' "$tmp/node-$1/stderr" 2>/dev/null || true; }
 node_errors="single $(error_lines single), a $(error_lines a), b $(error_lines b), c $(error_lines c)"
 node_warns="single $(warn_lines single), a $(warn_lines a), b $(warn_lines b), c $(warn_lines c)"
-busy_end=$(machine_busy)
-stolen=$(calc "$(machine_steal) - $steal_start" 1)
+machine_end
 elapsed=$(calc "$(now_s) - $started" 0)
 ours_cpu=0
 for n in single a c; do
@@ -409,14 +313,10 @@ for f in "$tmp"/*.json; do
   ours_cpu=$(calc "$ours_cpu + $(json_num loadgen_cpu_s "$f")" 2)
 done
 # Node b's CPU: its last sample, at most 0.1 s before the kill.
-others=$(calc "$busy_end - $busy_start - $ours_cpu" 1)
-others=$(calc "($others < 0) ? 0 : $others" 1)
-others_pct=$(calc "100 * $others / ($elapsed * $(nproc))" 0)
-stolen_pct=$(calc "100 * $stolen / ($elapsed * $(nproc))" 0)
+account_others "$ours_cpu"
 
 # -- report ------------------------------------------------------------------------------------
 
-verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
 col() {  # $1 = field, then files: the field of each, comma-separated
   local f=$1 sep="" x
   shift
@@ -478,9 +378,8 @@ run_row() {  # $1 = label, $2 = json file
 report() {
   echo "## aia-node cluster benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
-  echo "Machine: $(nproc) cores, $model,"
-  echo "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM; Redis" \
+  machine_line
+  echo "$(memory_gib) RAM; Redis" \
     "$("$redis_bin" --version | grep -o 'v=[^ ]*'), the nodes and the load generator on the same" \
     "cores, all on 127.0.0.1. aia-node binary built" \
     "$(date -u -r "$bin/aia-node" '+%Y-%m-%d %H:%M UTC')."

@@ -1,24 +1,18 @@
 // Paillier over OpenSSL BIGNUM: keys, encryption with fresh randomness, homomorphic operations,
-// CRT decryption, and the JSON/hex text forms that paillier-bigint reads.
+// CRT decryption, and the keys' JSON forms that paillier-bigint reads (text in
+// detail/paillier_format).
 #include "privacy/paillier.hpp"
 
+#include "privacy/detail/paillier_format.hpp"
+
 #include <openssl/bn.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include <algorithm>
 #include <array>
-#include <cmath>
-#include <cstring>
 #include <initializer_list>
-#include <limits>
-#include <new>
 #include <utility>
-#include <vector>
 
 namespace aia::privacy {
-
-static_assert(sizeof(BN_ULONG) >= sizeof(std::uint64_t), "64-bit BIGNUM words expected");
 
 // -- helpers -----------------------------------------------------------------------------------
 
@@ -26,7 +20,6 @@ namespace {
 
 constexpr int min_modulus_bits = 2048;
 constexpr int max_modulus_bits = 8192;
-constexpr std::size_t max_number_chars = 10000;
 
 [[noreturn]] void fail(paillier_errc code) {
   throw paillier_error{code};
@@ -100,271 +93,7 @@ bool coprime(const big_integer& a, const big_integer& b, BN_CTX* ctx) {
   return BN_is_one(g.get()) == 1;
 }
 
-/// The string values of a flat JSON object {"name":"value",...} without escapes, in the order of
-/// `names`: each name exactly once, no other. What the to_json functions here write.
-std::vector<std::string> read_fields(std::string_view json,
-                                     std::initializer_list<std::string_view> names) {
-  std::vector<std::string> values(names.size());
-  std::vector<bool> seen(names.size(), false);
-  std::size_t i = 0;
-  auto skip_space = [&] {
-    while (i < json.size() && std::strchr(" \t\r\n", json[i]) != nullptr && json[i] != '\0') {
-      ++i;
-    }
-  };
-  auto at = [&](char c) {
-    skip_space();
-    return i < json.size() && json[i] == c;
-  };
-  auto expect = [&](char c) {
-    if (!at(c)) {
-      fail(paillier_errc::malformed);
-    }
-    ++i;
-  };
-  auto string = [&] {
-    expect('"');
-    auto end = json.find('"', i);
-    if (end == std::string_view::npos) {
-      fail(paillier_errc::malformed);
-    }
-    auto s = json.substr(i, end - i);
-    if (s.find('\\') != std::string_view::npos) {
-      fail(paillier_errc::malformed);
-    }
-    i = end + 1;
-    return s;
-  };
-  expect('{');
-  bool more = !at('}');
-  while (more) {
-    auto key = string();
-    expect(':');
-    auto value = string();
-    auto it = std::find(names.begin(), names.end(), key);
-    auto index = static_cast<std::size_t>(it - names.begin());
-    if (it == names.end() || seen[index]) {
-      fail(paillier_errc::malformed);
-    }
-    seen[index] = true;
-    values[index] = value;
-    more = at(',');
-    if (more) {
-      ++i;
-    }
-  }
-  expect('}');
-  skip_space();
-  if (i != json.size() || std::find(seen.begin(), seen.end(), false) != seen.end()) {
-    fail(paillier_errc::malformed);
-  }
-  return values;
-}
-
-/// Clears parsed secret text before its memory is released.
-void cleanse(std::vector<std::string>& values) {
-  for (auto& v : values) {
-    OPENSSL_cleanse(v.data(), v.size());
-  }
-}
-
 } // namespace
-
-// -- errors ------------------------------------------------------------------------------------
-
-const char* to_string(paillier_errc code) noexcept {
-  switch (code) {
-    case paillier_errc::invalid_key_size:
-      return "invalid_key_size";
-    case paillier_errc::malformed:
-      return "malformed";
-    case paillier_errc::invalid_key:
-      return "invalid_key";
-    case paillier_errc::invalid_ciphertext:
-      return "invalid_ciphertext";
-    case paillier_errc::plaintext_out_of_range:
-      return "plaintext_out_of_range";
-    case paillier_errc::openssl_failure:
-      return "openssl_failure";
-  }
-  return "unknown";
-}
-
-paillier_error::paillier_error(paillier_errc code)
-  : std::runtime_error(std::string{"paillier: "} + to_string(code)), code_(code) {
-}
-
-// -- big_integer -------------------------------------------------------------------------------
-
-void big_integer::deleter::operator()(bignum_st* bn) const noexcept {
-  BN_clear_free(bn);
-}
-
-big_integer::big_integer() : bn_(BN_new()) {
-  if (!bn_) {
-    throw std::bad_alloc{};
-  }
-}
-
-big_integer::big_integer(std::int64_t value) : big_integer() {
-  auto magnitude = value < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(value)
-                             : static_cast<std::uint64_t>(value);
-  check(BN_set_word(bn_.get(), magnitude));
-  BN_set_negative(bn_.get(), value < 0 ? 1 : 0);
-}
-
-big_integer::big_integer(const big_integer& other) : bn_(BN_dup(other.get())) {
-  if (!bn_) {
-    throw std::bad_alloc{};
-  }
-}
-
-big_integer& big_integer::operator=(const big_integer& other) {
-  if (this != &other && BN_copy(bn_.get(), other.get()) == nullptr) {
-    throw std::bad_alloc{};
-  }
-  return *this;
-}
-
-big_integer::~big_integer() = default;
-
-big_integer big_integer::parse(std::string_view text) {
-  if (text.empty() || text.size() > max_number_chars) {
-    fail(paillier_errc::malformed);
-  }
-  bool negative = text.front() == '-';
-  if (negative) {
-    text.remove_prefix(1);
-  }
-  bool hex = text.starts_with("0x") || text.starts_with("0X");
-  if (hex) {
-    text.remove_prefix(2);
-  }
-  auto is_digit = [hex](char c) {
-    return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-  };
-  if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) {
-    fail(paillier_errc::malformed);
-  }
-  std::string digits{text};  // the BN parsers want a terminated string
-  big_integer out;
-  auto* bn = out.get();
-  int used = hex ? BN_hex2bn(&bn, digits.c_str()) : BN_dec2bn(&bn, digits.c_str());
-  OPENSSL_cleanse(digits.data(), digits.size());
-  if (used != static_cast<int>(digits.size())) {
-    fail(paillier_errc::malformed);
-  }
-  BN_set_negative(out.get(), negative && !BN_is_zero(out.get()) ? 1 : 0);
-  return out;
-}
-
-big_integer big_integer::random_below(const big_integer& bound) {
-  if (BN_is_negative(bound.get()) || BN_is_zero(bound.get())) {
-    throw std::invalid_argument("big_integer::random_below: bound must be positive");
-  }
-  big_integer out;
-  check(BN_priv_rand_range(out.get(), bound.get()));
-  return out;
-}
-
-std::string big_integer::to_hex() const {
-  char* raw = BN_bn2hex(get());
-  if (raw == nullptr) {
-    throw std::bad_alloc{};
-  }
-  std::string_view digits{raw};
-  bool negative = digits.starts_with('-');
-  if (negative) {
-    digits.remove_prefix(1);
-  }
-  auto first = digits.find_first_not_of('0');  // BN_bn2hex writes whole bytes: "0F"
-  digits = first == std::string_view::npos ? std::string_view{"0"} : digits.substr(first);
-  std::string out = negative ? "-0x" : "0x";
-  out.reserve(out.size() + digits.size());
-  for (char c : digits) {
-    out += (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  OPENSSL_clear_free(raw, std::strlen(raw));
-  return out;
-}
-
-std::string big_integer::to_decimal() const {
-  char* raw = BN_bn2dec(get());
-  if (raw == nullptr) {
-    throw std::bad_alloc{};
-  }
-  std::string out{raw};
-  OPENSSL_clear_free(raw, out.size());
-  return out;
-}
-
-std::optional<std::int64_t> big_integer::to_int64() const {
-  if (BN_num_bits(get()) > 64) {
-    return std::nullopt;
-  }
-  std::uint64_t magnitude = BN_get_word(get());
-  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (BN_is_negative(get())) {
-    if (magnitude > max + 1) {
-      return std::nullopt;
-    }
-    return static_cast<std::int64_t>(std::uint64_t{0} - magnitude);
-  }
-  if (magnitude > max) {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(magnitude);
-}
-
-double big_integer::to_double() const {
-  int n = bits();
-  double magnitude = 0;
-  if (n <= 64) {
-    magnitude = static_cast<double>(BN_get_word(get()));
-  } else {
-    big_integer top;
-    check(BN_rshift(top.get(), get(), n - 64));
-    magnitude = std::ldexp(static_cast<double>(BN_get_word(top.get())), n - 64);
-  }
-  return BN_is_negative(get()) ? -magnitude : magnitude;
-}
-
-int big_integer::bits() const {
-  return BN_num_bits(get());
-}
-
-bool operator==(const big_integer& a, const big_integer& b) {
-  return BN_cmp(a.get(), b.get()) == 0;
-}
-
-std::strong_ordering operator<=>(const big_integer& a, const big_integer& b) {
-  return BN_cmp(a.get(), b.get()) <=> 0;
-}
-
-// -- fixed point -------------------------------------------------------------------------------
-
-big_integer encode_fixed(double value, int fraction_bits) {
-  if (!std::isfinite(value) || fraction_bits < 0 || fraction_bits > 1024) {
-    fail(paillier_errc::plaintext_out_of_range);
-  }
-  double scaled = std::round(std::ldexp(value, fraction_bits));
-  if (!std::isfinite(scaled)) {
-    fail(paillier_errc::plaintext_out_of_range);
-  }
-  if (std::fabs(scaled) < 0x1p63) {
-    return big_integer{static_cast<std::int64_t>(scaled)};
-  }
-  // An integer-valued double of 2^63 or more: its 53-bit mantissa shifted into place.
-  int exponent = 0;
-  double fraction = std::frexp(scaled, &exponent);
-  big_integer out{static_cast<std::int64_t>(std::ldexp(fraction, 53))};
-  check(BN_lshift(out.get(), out.get(), exponent - 53));
-  return out;
-}
-
-double decode_fixed(const big_integer& plaintext, int fraction_bits) {
-  return std::ldexp(plaintext.to_double(), -fraction_bits);
-}
 
 // -- public key --------------------------------------------------------------------------------
 
@@ -469,9 +198,9 @@ paillier_public_key::paillier_public_key(std::shared_ptr<const paillier_key_stat
 }
 
 paillier_public_key paillier_public_key::from_json(std::string_view json) {
-  auto fields = read_fields(json, {"n", "g"});
-  auto n = big_integer::parse(fields[0]);
-  auto g = big_integer::parse(fields[1]);
+  auto numbers = detail::read_numbers(json, {"n", "g"});
+  auto& n = numbers[0];
+  auto& g = numbers[1];
   auto ctx = new_ctx();
   auto state = make_key_state(std::move(n), ctx.get());
   check(BN_sub_word(g.get(), 1));
@@ -484,7 +213,8 @@ paillier_public_key paillier_public_key::from_json(std::string_view json) {
 std::string paillier_public_key::to_json() const {
   big_integer g{state_->n};
   check(BN_add_word(g.get(), 1));
-  return R"({"n":")" + state_->n.to_hex() + R"(","g":")" + g.to_hex() + R"("})";
+  std::array<std::pair<const char*, const big_integer*>, 2> fields{{{"n", &state_->n}, {"g", &g}}};
+  return detail::write_numbers(fields, state_->bits);
 }
 
 const big_integer& paillier_public_key::n() const noexcept {
@@ -680,17 +410,13 @@ paillier_private_key paillier_private_key::generate(int modulus_bits) {
 }
 
 paillier_private_key paillier_private_key::from_secret_json(std::string_view json) {
-  auto fields = read_fields(json, {"n", "g", "lambda", "mu", "p", "q"});
-  struct wipe {
-    std::vector<std::string>& f;
-    ~wipe() { cleanse(f); }
-  } wipe_fields{fields};
-  auto n = big_integer::parse(fields[0]);
-  auto g = big_integer::parse(fields[1]);
-  auto lambda = big_integer::parse(fields[2]);
-  auto mu = big_integer::parse(fields[3]);
-  auto p = big_integer::parse(fields[4]);
-  auto q = big_integer::parse(fields[5]);
+  auto numbers = detail::read_numbers(json, {"n", "g", "lambda", "mu", "p", "q"});
+  auto& n = numbers[0];
+  auto& g = numbers[1];
+  auto& lambda = numbers[2];
+  auto& mu = numbers[3];
+  auto& p = numbers[4];
+  auto& q = numbers[5];
   auto ctx = new_ctx();
   auto bits = n.bits();
   if (bits < min_modulus_bits || bits > max_modulus_bits) {
@@ -729,19 +455,10 @@ std::string paillier_private_key::to_secret_json() const {
   big_integer g{public_.n()};
   check(BN_add_word(g.get(), 1));
   const auto& s = *secret_;
-  std::string out;
-  // Room for all six numbers up front: no reallocation leaves a copy of a secret behind.
-  out.reserve(6 * (static_cast<std::size_t>(public_.modulus_bits()) / 4 + 16));
-  out.append(R"({"n":")").append(public_.n().to_hex()).append(R"(","g":")").append(g.to_hex());
-  std::array<std::pair<const char*, const big_integer*>, 4> secrets{
-    {{"lambda", &s.lambda}, {"mu", &s.mu}, {"p", &s.p}, {"q", &s.q}}};
-  for (const auto& [name, value] : secrets) {
-    auto hex = value->to_hex();
-    out.append(R"(",")").append(name).append(R"(":")").append(hex);
-    OPENSSL_cleanse(hex.data(), hex.size());
-  }
-  out.append(R"("})");
-  return out;
+  std::array<std::pair<const char*, const big_integer*>, 6> fields{
+    {{"n", &public_.n()}, {"g", &g}, {"lambda", &s.lambda}, {"mu", &s.mu}, {"p", &s.p},
+     {"q", &s.q}}};
+  return detail::write_numbers(fields, public_.modulus_bits());
 }
 
 big_integer paillier_private_key::decrypt_residue(const paillier_ciphertext& c,
