@@ -6,13 +6,12 @@
 #include "actors/messages/privacy.hpp"
 #include "actors/store_writer.hpp"
 #include "runtime/metrics.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <filesystem>
-#include <random>
 #include <thread>
 
 using namespace aia;
@@ -84,20 +83,12 @@ struct node {
   }
 };
 
-std::filesystem::path temp_db() {
-  std::random_device rd;
-  auto dir = std::filesystem::temp_directory_path()
-             / ("aia-accountant-test-" + std::to_string(rd()) + std::to_string(rd()));
-  std::filesystem::create_directories(dir);
-  return dir / "t.db";
-}
-
 } // namespace
 
 TEST_CASE("200 concurrent spends never overspend one budget, and every grant is durable") {
-  auto db = temp_db();
+  aia::test::temp_dir dir{"aia-accountant-test-"};
   std::shared_ptr<runtime::store> st =
-    runtime::open_sqlite_store(db.string(), runtime::sqlite_sync::normal);
+    runtime::open_sqlite_store((dir / "t.db").string(), runtime::sqlite_sync::normal);
   {
     node n{st, pure_limits()};
     // ε 0.0075 each: 133 fit into 1.0 (133 × 0.0075 = 0.9975), the 134th would not.
@@ -114,13 +105,12 @@ TEST_CASE("200 concurrent spends never overspend one budget, and every grant is 
   auto r = again.report("alice");
   CHECK(r.releases == 133);
   CHECK(again.spend_concurrently("alice", 5, 0.0075) == 0);
-  std::filesystem::remove_all(db.parent_path());
 }
 
 TEST_CASE("budgets are separate: users from each other and from the global one") {
-  auto db = temp_db();
+  aia::test::temp_dir dir{"aia-accountant-test-"};
   std::shared_ptr<runtime::store> st =
-    runtime::open_sqlite_store(db.string(), runtime::sqlite_sync::normal);
+    runtime::open_sqlite_store((dir / "t.db").string(), runtime::sqlite_sync::normal);
   node n{st, pure_limits()};
   CHECK(n.spend_concurrently("bob", 3, 0.5) == 2);
   CHECK(n.spend_concurrently("carol", 1, 0.5) == 1);
@@ -131,5 +121,4 @@ TEST_CASE("budgets are separate: users from each other and from the global one")
   CHECK(fresh.releases == 0);
   CHECK(fresh.spent_epsilon == 0);
   CHECK(fresh.method == "none");
-  std::filesystem::remove_all(db.parent_path());
 }
