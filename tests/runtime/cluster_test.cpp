@@ -422,6 +422,7 @@ TEST_CASE("a consent withdrawal through one node holds on every node at once") {
   auto owner = p.owner("consent-user");
   auto dead = static_cast<std::size_t>(owner[0] - 'a');
   c[dead].kill();
+  REQUIRE(c.wait_members(2));  // the survivors have seen it go
   auto alive = (dead + 1) % 3;
   CHECK(post(c[alive].port(), "consent-user") == 403);
   CHECK(profile_count(c[alive].port(), "consent-user") == 1);
