@@ -1,6 +1,7 @@
 // Bridges the gateway's threads and the actors: one-shot request actors and connection actors.
 #include "actors/connection.hpp"
 
+#include "actors/messages/analytics.hpp"
 #include "actors/messages/cluster.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
@@ -8,6 +9,8 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace aia::actors {
@@ -58,6 +61,31 @@ port_error to_port_error(const caf::error& err) {
         // Not a 503: retrying cannot help until an operator restores the user's data.
         return {"internal_error", "this user's stored data failed its integrity check and was "
                                   "not used; nothing was applied", 500};
+    }
+  }
+  if (err.category() == analytics_category) {
+    switch (static_cast<analytics_errc>(err.code())) {
+      case analytics_errc::budget_exhausted: {
+        auto resets = resets_at_of(err);
+        auto now = std::chrono::duration<double>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+        return {"privacy_budget_exhausted",
+                resets > 0 ? "the global privacy budget is spent; it resets at the time in "
+                             "Retry-After"
+                           : "the global privacy budget is spent and never resets "
+                             "(privacy.budget_reset = never)",
+                429, resets > 0 ? std::max(1.0, resets - now) : 0};
+      }
+      case analytics_errc::invalid_query:
+        return {"invalid_field", "the query is not valid: check group_by, metrics, epsilon, "
+                                 "delta, mechanism, k and l", 400};
+      case analytics_errc::release_failed:
+        return {"internal_error", "the release could not be computed; the budget was charged",
+                500};
+      default:
+        return {"overloaded", "the store or the privacy accountant did not answer; nothing was "
+                              "released", 503};
     }
   }
   if (err == caf::sec::request_timeout) {
@@ -213,89 +241,12 @@ private:
   caf::actor actor_;
 };
 
-/// Runs one request in a short-lived actor and hands the answer to `done`.
-template <class T, class... Ts>
-void one_shot(caf::actor_system& sys, const caf::actor& dst, std::chrono::milliseconds timeout,
-              std::function<void(outcome<T>)> done, Ts... xs) {
-  // `dst` goes through spawn, not a capture: CAF 0.17 binds a reference to a null tuple when a
-  // function actor is spawned without arguments (UBSan reports it).
-  sys.spawn([=](caf::event_based_actor* self, const caf::actor& to) {
-    self->request(to, timeout, xs...)
-      .then([done](T& x) { done(std::move(x)); },
-            [done](caf::error& err) {
-              log::debug("gateway.request_failed", {{"errc", caf::to_string(err)}});
-              done(to_port_error(err));
-            });
-  }, dst);
-}
-
-class actor_gateway_port final : public gateway_port {
-public:
-  actor_gateway_port(caf::actor_system& sys, caf::actor sup, caf::actor accountant,
-                     privacy_settings privacy, std::shared_ptr<admission_queue> queue,
-                     std::chrono::milliseconds timeout)
-    : sys_(sys), sup_(std::move(sup)), accountant_(std::move(accountant)),
-      privacy_(std::move(privacy)), queue_(std::move(queue)), timeout_(timeout) {}
-
-  void privacy(std::function<void(outcome<privacy_status>)> done) override {
-    std::function<void(outcome<budget_report>)> with_settings =
-      [settings = privacy_, done = std::move(done)](outcome<budget_report> out) {
-        if (auto* err = std::get_if<port_error>(&out)) {
-          return done(*err);
-        }
-        done(privacy_status{settings, std::get<budget_report>(out)});
-      };
-    one_shot<budget_report>(sys_, accountant_, timeout_, std::move(with_settings),
-                            budget_atom::value, std::string{actors::global_budget});
-  }
-
-  void submit(interaction_batch b, std::function<void(outcome<batch_result>)> done) override {
-    one_shot<batch_result>(sys_, sup_, timeout_, std::move(done), submit_atom::value,
-                           std::move(b));
-  }
-
-  void profile(std::string user,
-               std::function<void(outcome<model::user_profile>)> done) override {
-    one_shot<model::user_profile>(sys_, sup_, timeout_, std::move(done), profile_atom::value,
-                                  std::move(user));
-  }
-
-  void consent(std::string user, std::function<void(outcome<consent_reply>)> done) override {
-    one_shot<consent_reply>(sys_, sup_, timeout_, std::move(done), consent_atom::value,
-                            std::move(user));
-  }
-
-  void change_consent(std::string user, consent_update change,
-                      std::function<void(outcome<consent_reply>)> done) override {
-    one_shot<consent_reply>(sys_, sup_, timeout_, std::move(done), consent_atom::value,
-                            std::move(user), std::move(change));
-  }
-
-  std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) override {
-    auto a = sys_.spawn(connection_actor, sup_, std::move(user), std::move(sink));
-    return std::make_unique<actor_connection>(std::move(a));
-  }
-
-  std::int64_t queue_length() const noexcept override { return queue_->length(); }
-
-private:
-  caf::actor_system& sys_;
-  caf::actor sup_;
-  caf::actor accountant_;
-  privacy_settings privacy_;
-  std::shared_ptr<admission_queue> queue_;
-  std::chrono::milliseconds timeout_;
-};
-
 } // namespace
 
-std::unique_ptr<gateway_port> make_gateway_port(caf::actor_system& sys, caf::actor supervisor,
-                                                caf::actor accountant,
-                                                privacy_settings privacy,
-                                                std::shared_ptr<admission_queue> queue,
-                                                std::chrono::milliseconds timeout) {
-  return std::make_unique<actor_gateway_port>(sys, std::move(supervisor), std::move(accountant),
-                                              std::move(privacy), std::move(queue), timeout);
+std::unique_ptr<connection> open_connection(caf::actor_system& sys, caf::actor supervisor,
+                                            std::string user, std::weak_ptr<push_sink> sink) {
+  auto a = sys.spawn(connection_actor, std::move(supervisor), std::move(user), std::move(sink));
+  return std::make_unique<actor_connection>(std::move(a));
 }
 
 } // namespace aia::actors

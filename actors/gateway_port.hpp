@@ -1,7 +1,9 @@
 // The gateway's window onto the actors: plain C++ (no CAF), so net/ stays free of actor headers.
 #pragma once
 
+#include "actors/analytics_types.hpp"
 #include "actors/privacy_types.hpp"
+#include "actors/rights_types.hpp"
 #include "actors/session_types.hpp"
 #include "model/profile.hpp"
 
@@ -18,6 +20,7 @@ struct port_error {
   std::string code;
   std::string message;
   int http_status = 500;
+  double retry_after = 0;  ///< seconds until a retry can succeed (429, 503); 0 = unknown
 };
 
 /// Either the answer or why there is none.
@@ -66,6 +69,26 @@ public:
 
   /// The privacy settings and the global budget now (nothing spent by asking).
   virtual void privacy(std::function<void(outcome<privacy_status>)> done) = 0;
+
+  /// Erases everything held about `user` wherever it is (GDPR Art. 17); `by` is the token's
+  /// subject, for the audit log.
+  virtual void erase(std::string user, std::string by,
+                     std::function<void(outcome<erasure_receipt>)> done) = 0;
+
+  /// Everything held about `user` (GDPR Art. 15/20); audited under `by`.
+  virtual void export_user(std::string user, std::string by,
+                           std::function<void(outcome<user_export>)> done) = 0;
+
+  /// The compliance report computed from live state now.
+  virtual void compliance(std::function<void(outcome<compliance_report>)> done) = 0;
+
+  /// A differentially private aggregate, charged to the global budget before it is computed.
+  virtual void aggregate(aggregate_query q, std::function<void(outcome<aggregate_release>)> done)
+    = 0;
+
+  /// A k-anonymous, l-diverse export of user-level records.
+  virtual void anonymize(anonymize_query q,
+                         std::function<void(outcome<anonymized_release>)> done) = 0;
 
   /// Opens a push connection for `user`; the sink is held weakly.
   virtual std::unique_ptr<connection> open(std::string user, std::weak_ptr<push_sink> sink) = 0;

@@ -76,6 +76,7 @@ struct session_state {
   clock::time_point last_active = clock::now();
   bool passivating = false;
   bool draining = false;
+  bool erasing = false;                ///< the user is being erased: stop without a snapshot
   bool broken = false;                 ///< a write failed: the state may be ahead of the store
   privacy::consent_state consent;      ///< what counts now (withdrawals count before durable)
   privacy::consent_state consent_staged; ///< consent with every change sent to the store
@@ -293,7 +294,9 @@ void batch_finished(session_ptr self, const deps_ptr& deps) {
     self->quit(make_error(session_errc::store_failed));
     return;
   }
-  if (st.draining) {
+  if (st.erasing) {
+    self->quit();  // nothing more is written: the supervisor erases what the store holds
+  } else if (st.draining) {
     write_snapshot(self, deps, [self](bool) { self->quit(); });
   } else if (deps->opt.persist_events
              && st.data.last_seq - st.snapshot_seq >= deps->opt.snapshot_every) {
@@ -554,6 +557,14 @@ caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor superviso
       // Stop taking work; the last batch to finish snapshots and stops the session.
       auto& st = self->state;
       st.draining = true;
+      ++st.inflight;
+      batch_finished(self, deps);
+    },
+    [self, deps](erase_user_atom) {
+      // Like a drain, but the batches in flight finish and nothing else is written.
+      auto& st = self->state;
+      st.draining = true;
+      st.erasing = true;
       ++st.inflight;
       batch_finished(self, deps);
     },

@@ -2,6 +2,7 @@
 #include "actors/session_router.hpp"
 
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
 #include "runtime/log.hpp"
 #include "runtime/placement.hpp"
@@ -110,6 +111,20 @@ caf::behavior session_router(router_ptr self, std::string self_name, caf::actor 
                   consent_update& u) -> caf::result<caf::message> {
       const auto& dst = owner_of(self, local, user);
       return self->delegate(dst, a, std::move(user), std::move(u));
+    },
+    [self, local](erase_user_atom a, std::string& user) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, user);
+      return self->delegate(dst, a, std::move(user));
+    },
+    // A budget has one keeper in the cluster, the owner of its name (the global budget is the
+    // owner of "#global"), so concurrent spends on any node never overspend it.
+    [self, local](spend_atom a, spend_request& r) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, r.budget);
+      return self->delegate(dst, a, std::move(r));
+    },
+    [self, local](budget_atom a, std::string& budget) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, budget);
+      return self->delegate(dst, a, std::move(budget));
     },
     [self, local](subscribe_atom a, const std::string& user, const caf::actor& conn) {
       auto& st = self->state;

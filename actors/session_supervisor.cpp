@@ -2,7 +2,9 @@
 #include "actors/session_supervisor.hpp"
 
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
+#include "actors/messages/store.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/placement.hpp"
@@ -10,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <unordered_map>
 
@@ -26,6 +29,12 @@ struct user_entry {
   std::deque<clock::time_point> restarts;
 };
 
+/// An erasure under way: who waits for its receipt, and what it found so far.
+struct erasure_job {
+  std::vector<caf::typed_response_promise<erasure_receipt>> waiters;
+  erasure_receipt receipt;
+};
+
 struct supervisor_state {
   static inline const char* name = "session_supervisor";
   std::unordered_map<std::string, user_entry> users;
@@ -34,6 +43,7 @@ struct supervisor_state {
   supervisor_stats stats;
   bool draining = false;
   std::vector<caf::response_promise> drain_waiters;
+  std::unordered_map<std::string, erasure_job> erasing;  ///< by user
 };
 
 using supervisor_ptr = caf::stateful_actor<supervisor_state>*;
@@ -82,6 +92,107 @@ void finish_drain_if_done(supervisor_ptr self) {
   }
 }
 
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Answers everyone waiting for the erasure of `user` and ends it.
+void finish_erasure(supervisor_ptr self, const std::string& user, const caf::error& err) {
+  auto i = self->state.erasing.find(user);
+  if (i == self->state.erasing.end()) {
+    return;
+  }
+  auto job = std::move(i->second);
+  self->state.erasing.erase(i);
+  job.receipt.completed_at = wall_seconds();
+  for (auto& rp : job.waiters) {
+    if (err) {
+      rp.deliver(err);
+    } else {
+      rp.deliver(job.receipt);
+    }
+  }
+}
+
+/// The user has no live session here: the accountant forgets its budget (once its writes in
+/// flight are done, so none lands after the erasure), then the store erases everything. The
+/// store writer runs requests in order, so every write a stopped session sent is done first.
+void erase_stored(supervisor_ptr self, const supervisor_env& env, const std::string& user) {
+  auto erase_store = [self, env, user] {
+    self->request(env.deps.store, caf::infinite, erase_atom::value, user)
+      .then(
+        [self, user](runtime::erase_counts& n) {
+          if (auto i = self->state.erasing.find(user); i != self->state.erasing.end()) {
+            auto& r = i->second.receipt;
+            r.events = n.events;
+            r.snapshots = n.snapshots;
+            r.records = n.records;
+          }
+          finish_erasure(self, user, caf::error{});
+        },
+        [self, user](caf::error& err) {
+          log::error("session.erase_failed", {{"errc", caf::to_string(err)}});
+          finish_erasure(self, user, make_error(session_errc::store_failed));
+        });
+  };
+  if (!env.opt.accountant) {
+    return erase_store();
+  }
+  self->request(env.opt.accountant, caf::infinite, forget_atom::value, user)
+    .then(
+      [self, user, erase_store](bool) {
+        if (auto i = self->state.erasing.find(user); i != self->state.erasing.end()) {
+          i->second.receipt.budget_forgotten = true;
+        }
+        erase_store();
+      },
+      [self, user](caf::error& err) {
+        log::error("session.erase_forget_failed", {{"errc", caf::to_string(err)}});
+        finish_erasure(self, user, make_error(session_errc::store_failed));
+      });
+}
+
+/// Starts (or joins) the erasure of `user`.
+caf::result<erasure_receipt> erase_user(supervisor_ptr self, const supervisor_env& env,
+                                        const std::string& user) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<erasure_receipt>();
+  auto [job, fresh] = st.erasing.try_emplace(user);
+  job->second.waiters.push_back(rp);
+  if (!fresh) {
+    return rp;
+  }
+  job->second.receipt.user_id = user;
+  job->second.receipt.node = env.opt.node_name;
+  job->second.receipt.requested_at = wall_seconds();
+  auto u = st.users.find(user);
+  if (u != st.users.end() && u->second.session) {
+    // The session finishes its batches in flight and stops; its down message erases the rest.
+    job->second.receipt.session_stopped = true;
+    ++u->second.delegated;
+    self->send(u->second.session, erase_user_atom::value);
+  } else {
+    erase_stored(self, env, user);
+  }
+  return rp;
+}
+
+/// A request for a user being erased: refused for now (clients retry, and then meet no data).
+bool refused_while_erasing(supervisor_ptr self, const std::string& user) {
+  return self->state.draining || self->state.erasing.count(user) > 0;
+}
+
+/// A budget request for a user (or the global budget) this node keeps.
+template <class... Ts>
+caf::result<caf::message> to_accountant(supervisor_ptr self, const supervisor_env& env,
+                                        Ts&&... xs) {
+  if (!env.opt.accountant) {
+    return caf::result<caf::message>{make_error(session_errc::not_found)};
+  }
+  return self->delegate(env.opt.accountant, std::forward<Ts>(xs)...);
+}
+
 /// A session went down: passivated (normal) or crashed (restart, bounded).
 void on_session_down(supervisor_ptr self, const supervisor_env& env, const std::string& user,
                      const caf::error& reason) {
@@ -92,6 +203,11 @@ void on_session_down(supervisor_ptr self, const supervisor_env& env, const std::
   }
   auto& e = i->second;
   e.session = caf::actor{};
+  if (st.erasing.count(user) > 0) {
+    erase_stored(self, env, user);  // stopped for the erasure: never restarted from the store
+    maybe_forget(self, user);
+    return;
+  }
   if (reason && reason != caf::exit_reason::normal && !st.draining) {
     auto now = clock::now();
     while (!e.restarts.empty() && now - e.restarts.front() > env.opt.restart_window) {
@@ -177,21 +293,21 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
   self->set_down_handler([self, env](caf::down_msg& dm) { on_down(self, env, dm); });
   return {
     [self, env](submit_atom, interaction_batch& b) -> caf::result<caf::message> {
-      if (self->state.draining) {
+      if (refused_while_erasing(self, b.user_id)) {
         return caf::result<caf::message>{make_error(session_errc::shutting_down)};
       }
       auto& e = ensure_session(self, env, b.user_id);
       return self->delegate(e.session, submit_atom::value, std::move(b));
     },
     [self, env](profile_atom, const std::string& user) -> caf::result<caf::message> {
-      if (self->state.draining) {
+      if (refused_while_erasing(self, user)) {
         return caf::result<caf::message>{make_error(session_errc::shutting_down)};
       }
       auto& e = ensure_session(self, env, user);
       return self->delegate(e.session, profile_atom::value, user);
     },
     [self, env](consent_atom a, std::string& user) -> caf::result<caf::message> {
-      if (self->state.draining) {
+      if (refused_while_erasing(self, user)) {
         return caf::result<caf::message>{make_error(session_errc::shutting_down)};
       }
       auto& e = ensure_session(self, env, user);
@@ -199,18 +315,35 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
     },
     [self, env](consent_atom a, std::string& user,
                 consent_update& u) -> caf::result<caf::message> {
-      if (self->state.draining) {
+      if (refused_while_erasing(self, user)) {
         return caf::result<caf::message>{make_error(session_errc::shutting_down)};
       }
       auto& e = ensure_session(self, env, user);
       return self->delegate(e.session, a, std::move(user), std::move(u));
     },
     [self, env](subscribe_atom, const std::string& user, caf::actor& conn) {
-      auto& e = ensure_session(self, env, user);
+      auto& st = self->state;
+      // No session while the user is erased: the next one, spawned after, gets the socket.
+      bool erasing = st.erasing.count(user) > 0;
+      auto& e = erasing ? st.users[user] : ensure_session(self, env, user);
       e.subscribers.push_back(conn);
-      self->state.by_connection.emplace(conn.address(), user);
+      st.by_connection.emplace(conn.address(), user);
       self->monitor(conn);
-      self->send(e.session, subscribe_atom::value, user, conn);
+      if (!erasing) {
+        self->send(e.session, subscribe_atom::value, user, conn);
+      }
+    },
+    [self, env](erase_user_atom, const std::string& user) -> caf::result<erasure_receipt> {
+      if (self->state.draining) {
+        return make_error(session_errc::shutting_down);
+      }
+      return erase_user(self, env, user);
+    },
+    [self, env](spend_atom a, spend_request& r) -> caf::result<caf::message> {
+      return to_accountant(self, env, a, std::move(r));
+    },
+    [self, env](budget_atom a, std::string& budget) -> caf::result<caf::message> {
+      return to_accountant(self, env, a, std::move(budget));
     },
     [self](unsubscribe_atom, const std::string& user, const caf::actor& conn) {
       auto& st = self->state;
@@ -258,7 +391,13 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       finish_drain_if_done(self);
       return caf::delegated<bool>{};
     },
-    [self](view_atom, const cluster_view& v) { on_view(self, v); },
+    [self, env](view_atom, const cluster_view& v) {
+      on_view(self, v);
+      if (env.opt.accountant) {
+        // Budgets may have changed keeper: reload each from the store on its next use.
+        self->send(env.opt.accountant, forget_atom::value);
+      }
+    },
     [self](stats_atom) { return self->state.stats; },
     [self](crash_atom, const std::string& user) {
       auto i = self->state.users.find(user);

@@ -63,6 +63,21 @@ struct consent_reply {
   std::uint8_t mode = 0;  ///< privacy::consent_mode
 };
 
+/// What a GDPR Art. 17 erasure removed on the user's owner node: the store's counts, whether a
+/// live session was stopped (its memory dropped, no snapshot written), and when.
+struct erasure_receipt {
+  std::string user_id;
+  double requested_at = 0;       ///< seconds since the epoch
+  double completed_at = 0;
+  std::uint64_t events = 0;      ///< raw interaction events deleted
+  std::uint64_t snapshots = 0;   ///< state snapshots deleted
+  std::uint64_t records = 0;     ///< consent history, budget ledger and other records deleted
+  bool session_stopped = false;  ///< a live session held the user's state in memory
+  bool budget_forgotten = false; ///< the privacy accountant dropped its cached budget
+  std::string node;              ///< the owner node that erased it
+  std::string store_backend;     ///< "sqlite" or "redis"
+};
+
 /// Counters a supervisor reports (admin console, metrics, tests).
 struct supervisor_stats {
   std::uint64_t active_sessions = 0;

@@ -158,6 +158,40 @@ struct writer_loop {
     return ordered<std::uint64_t>([&] { return backend->expire_events(cutoff, limit); });
   }
 
+  caf::result<user_page_msg> on_scan(const std::string& after, std::uint64_t limit) {
+    return ordered<user_page_msg>([&]() -> std::variant<user_page_msg, runtime::store_error> {
+      auto r = backend->scan_users(after, limit);
+      if (auto* err = std::get_if<runtime::store_error>(&r)) {
+        return std::move(*err);
+      }
+      return to_message(std::get<runtime::user_page>(std::move(r)));
+    });
+  }
+
+  caf::result<std::vector<runtime::stored_event>>
+  on_events(const std::string& user, std::uint64_t after, std::uint64_t limit) {
+    return ordered<std::vector<runtime::stored_event>>(
+      [&] { return backend->read_events(user, after, limit); });
+  }
+
+  static user_page_msg to_message(runtime::user_page page) {
+    user_page_msg out;
+    out.users.reserve(page.users.size());
+    for (auto& u : page.users) {
+      scanned_user s{std::move(u.user_id), u.snapshot.has_value(), {}, std::move(u.records),
+                     u.events, u.oldest_event_at};
+      if (u.snapshot) {
+        s.snapshot = std::move(*u.snapshot);
+      }
+      out.users.push_back(std::move(s));
+    }
+    out.unreadable = page.unreadable.has_value();
+    if (page.unreadable) {
+      out.unreadable_reason = std::move(page.unreadable->message);
+    }
+    return out;
+  }
+
   void set_available(bool up) {
     opt.available->store(up);
     if (status != nullptr) {
@@ -183,6 +217,11 @@ struct writer_loop {
     auto expire = [this](expire_atom, double cutoff, std::uint64_t limit) {
       return on_expire(cutoff, limit);
     };
+    auto scan = [this](scan_atom, const std::string& after, std::uint64_t limit) {
+      return on_scan(after, limit);
+    };
+    auto events_of = [this](events_atom, const std::string& user, std::uint64_t after,
+                            std::uint64_t limit) { return on_events(user, after, limit); };
     auto exit = [this](caf::exit_msg& msg) { on_exit(msg); };
     using clock = std::chrono::steady_clock;
     auto last_flush = clock::time_point{};
@@ -190,10 +229,12 @@ struct writer_loop {
     while (running) {
       if (outage) {
         // Writes pile up (bounded) while the backend is away; try them again every so often.
-        self->receive(write, load, put, erase, expire, exit, caf::after(opt.outage_retry) >> [this] { flush(); });
+        self->receive(write, load, put, erase, expire, scan, events_of, exit,
+                      caf::after(opt.outage_retry) >> [this] { flush(); });
         continue;
       }
-      self->receive(write, load, put, erase, expire, exit, caf::after(opt.probe_interval) >> [this] { probe(); });
+      self->receive(write, load, put, erase, expire, scan, events_of, exit,
+                    caf::after(opt.probe_interval) >> [this] { probe(); });
       if (waiting.empty()) {
         continue;  // a load or a probe: nothing to commit
       }
@@ -206,7 +247,8 @@ struct writer_loop {
       bool more = true;
       while (running && more && events.size() < opt.group_commit_max) {
         auto wait = std::max(deadline - clock::now(), clock::duration::zero());
-        self->receive(write, load, put, erase, expire, exit, caf::after(wait) >> [&more] { more = false; });
+        self->receive(write, load, put, erase, expire, scan, events_of, exit,
+                      caf::after(wait) >> [&more] { more = false; });
       }
       flush();
       last_flush = clock::now();

@@ -18,11 +18,15 @@ constexpr std::string_view interaction_path = "/interaction";
 constexpr std::string_view profile_prefix = "/profile/";
 constexpr std::string_view ws_prefix = "/ws/";
 constexpr std::string_view consent_prefix = "/consent/";
-constexpr std::string_view privacy_status_path = "/privacy/status";
 
 std::string_view strip_query(std::string_view target) {
   auto q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string_view query_of(std::string_view target) {
+  auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 }
 
 /// The part of `path` after the API base, or nullopt-like empty with ok=false.
@@ -39,24 +43,10 @@ double now_seconds() {
     .count();
 }
 
-http_reply method_not_allowed(std::string_view allow) {
-  auto r = error_reply(405, {"method_not_allowed", "use " + std::string{allow}, ""});
-  r.headers.emplace_back("Allow", std::string{allow});
-  return r;
-}
-
-http_reply from_port_error(const actors::port_error& e) {
-  return error_reply(e.http_status, {e.code, e.message, ""});
-}
-
 http_reply unauthorized(std::string reason) {
   auto r = error_reply(401, {"unauthorized", std::move(reason), ""});
   r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="aia-node")");
   return r;
-}
-
-http_reply forbidden(std::string reason) {
-  return error_reply(403, {"forbidden", std::move(reason), ""});
 }
 
 http_reply rate_limited(double wait_seconds, std::string_view who) {
@@ -81,6 +71,28 @@ std::string ws_user_of(std::string_view target) {
   return std::string{rest.substr(ws_prefix.size())};
 }
 
+http_reply method_not_allowed(std::string_view allow) {
+  auto r = error_reply(405, {"method_not_allowed", "use " + std::string{allow}, ""});
+  r.headers.emplace_back("Allow", std::string{allow});
+  return r;
+}
+
+http_reply from_port_error(const actors::port_error& e) {
+  auto r = error_reply(e.http_status, {e.code, e.message, ""});
+  if (e.retry_after > 0 || e.code == "privacy_budget_exhausted") {
+    std::erase_if(r.headers, [](const auto& h) { return h.first == "Retry-After"; });
+    if (e.retry_after > 0) {
+      r.headers.emplace_back("Retry-After",
+                             std::to_string(static_cast<long long>(std::ceil(e.retry_after))));
+    }
+  }
+  return r;
+}
+
+http_reply forbidden(std::string reason) {
+  return error_reply(403, {"forbidden", std::move(reason), ""});
+}
+
 http_reply error_reply(int status, wire_error e) {
   http_reply r;
   r.status = status;
@@ -95,7 +107,7 @@ router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
                codec_limits limits, std::function<bool()> ready, access_options access)
   : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)),
     access_(std::move(access)), per_subject_(access_.requests_per_minute),
-    per_address_(access_.ip_requests_per_minute) {}
+    per_address_(access_.ip_requests_per_minute), privacy_(port) {}
 
 access_result router::authenticate(std::string_view token, std::string_view address) {
   auto now = now_seconds();
@@ -147,8 +159,8 @@ std::string_view router::route_of(std::string_view target) {
   if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
     return "/consent";
   }
-  if (rest == privacy_status_path) {
-    return "/privacy/status";
+  if (auto r = privacy_routes::route_of(rest); !r.empty()) {
+    return r;
   }
   return "other";
 }
@@ -222,21 +234,8 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
     }
     return get_profile(caller, std::string{rest.substr(profile_prefix.size())}, std::move(done));
   }
-  if (rest == privacy_status_path) {
-    if (method != "GET") {
-      return done(method_not_allowed("GET"));
-    }
-    if (!auth::allowed(caller, auth::operation::read_aggregate, "")) {
-      return done(forbidden("the privacy status is for analyst and admin tokens"));
-    }
-    return port_.privacy([done = std::move(done)](actors::outcome<actors::privacy_status> out) {
-      if (auto* err = std::get_if<actors::port_error>(&out)) {
-        return done(from_port_error(*err));
-      }
-      http_reply reply;
-      reply.body = rest_privacy_status(std::get<actors::privacy_status>(out));
-      done(std::move(reply));
-    });
+  if (privacy_.handle(method, rest, query_of(target), caller, body, done)) {
+    return;
   }
   if (rest.substr(0, consent_prefix.size()) == consent_prefix) {
     if (method != "GET" && method != "PUT") {

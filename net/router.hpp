@@ -5,7 +5,9 @@
 #include "actors/gateway_port.hpp"
 #include "net/auth/authenticator.hpp"
 #include "net/auth/rate_limiter.hpp"
+#include "net/http_reply.hpp"
 #include "net/json_codec.hpp"
+#include "net/privacy_routes.hpp"
 
 #include <functional>
 #include <memory>
@@ -21,14 +23,6 @@ class counter;
 
 namespace aia::net {
 
-/// One HTTP response.
-struct http_reply {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;  ///< e.g. Retry-After, Allow
-};
-
 /// The base path of the API.
 inline constexpr std::string_view api_base = "/api/v1/ml-personalization";
 
@@ -36,8 +30,6 @@ inline constexpr std::string_view api_base = "/api/v1/ml-personalization";
 /// not one (query strings are ignored).
 [[nodiscard]] std::string ws_user_of(std::string_view target);
 
-/// Builds an error reply with PROTOCOL.md's body; 429/503 get a Retry-After header.
-[[nodiscard]] http_reply error_reply(int status, wire_error e);
 
 /// How the router checks callers.
 struct access_options {
@@ -101,6 +93,7 @@ private:
   access_options access_;
   auth::rate_limiter per_subject_;
   auth::rate_limiter per_address_;
+  privacy_routes privacy_;
 };
 
 } // namespace aia::net

@@ -1,15 +1,22 @@
 // Builds the node's actors in dependency order and stops them in reverse.
 #include "runtime/actor_graph.hpp"
 
+#include "actors/actor_port.hpp"
+#include "actors/analytics.hpp"
 #include "actors/analyzer.hpp"
-#include "actors/connection.hpp"
+#include "actors/audit_recorder.hpp"
+#include "actors/messages/audit.hpp"
 #include "actors/messages/session.hpp"
+#include "actors/messages/store.hpp"
 #include "actors/privacy_accountant.hpp"
+#include "actors/privacy_officer.hpp"
+#include "actors/retention_sweeper.hpp"
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
 #include "runtime/cluster_node.hpp"
 #include "runtime/redis_store.hpp"
 #include "model/state_model.hpp"
+#include "privacy/audit_log.hpp"
 #include "privacy/sealing.hpp"
 #include "runtime/log.hpp"
 #include "runtime/type_ids.hpp"
@@ -88,9 +95,10 @@ double reset_seconds(const std::string& policy) {
 
 actors::accountant_options accountant_options_of(const node_config& cfg) {
   auto window = reset_seconds(cfg.privacy.budget_reset);
-  return actors::accountant_options{{cfg.privacy.epsilon, cfg.privacy.delta, window},
-                                    {cfg.privacy.global_epsilon, cfg.privacy.global_delta,
-                                     window}};
+  actors::accountant_options o{{cfg.privacy.epsilon, cfg.privacy.delta, window},
+                               {cfg.privacy.global_epsilon, cfg.privacy.global_delta, window}};
+  o.level = to_string(cfg.privacy.level);
+  return o;
 }
 
 const char* to_string(privacy::key_ring::change c) {
@@ -176,6 +184,32 @@ std::shared_ptr<store> open_store(const node_config& cfg) {
                            open_sealer(cfg, path));
 }
 
+/// The retention sweeper of the level, or none when no raw event is kept (Maximum).
+caf::actor spawn_sweeper(caf::actor_system& sys, const node_config& cfg, caf::actor writer,
+                         caf::actor audit, metrics_registry& metrics) {
+  if (cfg.privacy.level == privacy_level::maximum || cfg.privacy.retention_days <= 0) {
+    return {};
+  }
+  actors::retention_options o;
+  o.retention_seconds = cfg.privacy.retention_days * 86400;
+  o.interval = std::chrono::milliseconds{
+    static_cast<std::int64_t>(cfg.privacy.retention_sweep_interval * 1000)};
+  o.on_swept = [audit](const actors::sweep_report& r) {
+    caf::anon_send(audit, actors::audit_atom::value,
+                   actors::audit_request{
+                     static_cast<std::uint8_t>(privacy::audit_kind::retention_sweep), "system",
+                     "", "{\"removed\":" + std::to_string(r.removed) + "}"});
+  };
+  return actors::spawn_retention_sweeper(sys, std::move(writer), std::move(o), metrics);
+}
+
+actors::audit_options audit_options_of(const node_config& cfg) {
+  auto dir = std::filesystem::path{cfg.data_dir};
+  return actors::audit_options{
+    cfg.audit.file.empty() ? dir / "audit.log" : std::filesystem::path{cfg.audit.file},
+    cfg.audit.key_file.empty() ? dir / "audit.key" : std::filesystem::path{cfg.audit.key_file}};
+}
+
 } // namespace
 
 struct actor_graph::impl {
@@ -196,6 +230,10 @@ struct actor_graph::impl {
   std::vector<caf::actor> analyzers;
   caf::actor supervisor;
   caf::actor accountant;
+  caf::actor audit;
+  caf::actor officer;
+  caf::actor sweeper;
+  caf::actor analytics;
   std::unique_ptr<cluster_node> cluster;  ///< set when the node is part of a cluster
   std::unique_ptr<actors::gateway_port> port;
   bool drained = false;
@@ -207,7 +245,10 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
   auto backend = open_store(cfg);
   log::info("store.opened", {{"backend", std::string{backend->backend()}},
                              {"users", backend->user_count()}});
+  std::string backend_name = backend->backend();
   d.writer = actors::spawn_store_writer(d.sys, std::move(backend), d.writer_opt, d.metrics);
+  // Opened before anything else acts: a log that fails its check stops the node here.
+  d.audit = actors::spawn_audit_recorder(d.sys, audit_options_of(cfg), d.metrics);
 
   std::shared_ptr<const model::state_model> m = model::make_baseline_model(
     {cfg.features.enable_emotional_analysis, cfg.features.enable_cognitive_load_assessment});
@@ -223,7 +264,14 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
                             std::make_shared<actors::session_metrics>(
                               actors::session_metrics::make(d.metrics)),
                             opt};
-  d.supervisor = actors::spawn_session_supervisor(d.sys, std::move(deps), {}, d.metrics);
+  // Budgets are spent through the supervisor (through the router, when clustered), so each
+  // has one keeper: the owner of its user, or of "#global" for the global one.
+  d.accountant = actors::spawn_privacy_accountant(d.sys, d.writer, accountant_options_of(cfg),
+                                                  d.metrics);
+  actors::supervisor_options sopt;
+  sopt.accountant = d.accountant;
+  sopt.node_name = cfg.cluster.port != 0 ? cfg.cluster.node_name : "local";
+  d.supervisor = actors::spawn_session_supervisor(d.sys, std::move(deps), sopt, d.metrics);
   // Clustered, the gateway talks to the router, which speaks the supervisor's protocol and
   // hands each user to its owner's supervisor, here or on another node.
   const caf::actor* entry = &d.supervisor;
@@ -232,15 +280,29 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
     entry = &d.cluster->router();
   }
   // The edge timeout: a client waits at most this long for an answer before getting `overloaded`.
-  // One accountant per node (its budgets are the users' and, on a single node, the global one;
-  // in a cluster each node keeps the budgets of the users it is asked about).
-  d.accountant = actors::spawn_privacy_accountant(d.sys, d.writer, accountant_options_of(cfg),
-                                                  d.metrics);
   actors::privacy_settings privacy{to_string(cfg.privacy.level), cfg.privacy.epsilon,
                                    cfg.privacy.delta, cfg.privacy.enable_differential_privacy,
                                    cfg.privacy.consent_mode, cfg.privacy.budget_reset};
-  d.port = actors::make_gateway_port(d.sys, *entry, d.accountant, std::move(privacy), d.queue,
-                                     std::chrono::seconds{10});
+  actors::officer_deps rights{*entry, d.writer, d.audit, privacy,
+                              cfg.privacy.retention_days * 86400,
+                              cfg.privacy.retention_sweep_interval, opt.persist_events,
+                              backend_name};
+  d.officer = actors::spawn_privacy_officer(d.sys, std::move(rights), d.metrics);
+  d.sweeper = spawn_sweeper(d.sys, cfg, d.writer, d.audit, d.metrics);
+  actors::analytics_deps adeps;
+  adeps.store_writer = d.writer;
+  adeps.accountant = *entry;  // spends reach the keeper of the global budget, here or remote
+  adeps.model = m;
+  adeps.mode = opt.consent_mode;
+  adeps.homomorphic = cfg.privacy.homomorphic_aggregates;
+  adeps.max_epsilon = cfg.privacy.epsilon;
+  adeps.default_epsilon = std::min(cfg.privacy.query_epsilon, cfg.privacy.epsilon);
+  adeps.max_delta = cfg.privacy.delta;
+  adeps.default_delta = cfg.privacy.delta / 10;
+  adeps.audit = d.audit;
+  d.analytics = actors::spawn_analytics(d.sys, std::move(adeps), d.metrics);
+  d.port = actors::make_gateway_port(d.sys, actors::port_actors{*entry, d.officer, d.analytics},
+                                     std::move(privacy), d.queue, std::chrono::seconds{10});
 
   auto queue = d.queue;
   d.metrics.add_callback_gauge("processing_queue_length",
@@ -304,6 +366,12 @@ void actor_graph::drain() {
       self->send_exit(a, caf::exit_reason::user_shutdown);
     }
     self->send_exit(d.accountant, caf::exit_reason::user_shutdown);
+    self->send_exit(d.officer, caf::exit_reason::user_shutdown);
+    self->send_exit(d.analytics, caf::exit_reason::user_shutdown);
+    if (d.sweeper) {
+      self->send_exit(d.sweeper, caf::exit_reason::user_shutdown);
+    }
+    self->send_exit(d.audit, caf::exit_reason::user_shutdown);
     self->send_exit(d.writer, caf::exit_reason::user_shutdown);
   }
   if (d.cluster) {

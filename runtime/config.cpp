@@ -265,6 +265,21 @@ const std::vector<key_spec>& key_table() {
                "epsilon of the global privacy budget per window"),
       real_key(AIA_CONFIG_FIELD(privacy.global_delta), {.lo = 0, .hi = 1, .hi_open = true},
                "delta of the global privacy budget per window"),
+      real_key(AIA_CONFIG_FIELD(privacy.retention_days), {.lo = 0, .hi = 3650},
+               "days raw interaction events are kept (a sweeper deletes older ones once a "
+               "snapshot holds their effect); 90 by default, none kept at MAXIMUM"),
+      real_key(AIA_CONFIG_FIELD(privacy.retention_sweep_interval),
+               {.lo = 1, .hi = 86400}, "seconds between retention sweeps"),
+      real_key(AIA_CONFIG_FIELD(privacy.query_epsilon), {.lo = 0, .lo_open = true, .hi = 100},
+               "epsilon an aggregate query spends when it names none"),
+      flag_key(AIA_CONFIG_FIELD(privacy.homomorphic_aggregates),
+               "sum state dimensions under Paillier encryption for aggregates; default on at "
+               "HIGH and MAXIMUM"),
+      text_key(AIA_CONFIG_FIELD(audit.file), false,
+               "the audit log (HMAC-chained JSON lines); empty = <data_dir>/audit.log"),
+      text_key(AIA_CONFIG_FIELD(audit.key_file), false,
+               "the audit log's HMAC key, mode 0600, kept apart from the log (a secret mount); "
+               "empty = <data_dir>/audit.key"),
       choice_key(AIA_CONFIG_FIELD(privacy.consent_mode), {"implied", "explicit"},
                  "implied: the application collected consent to personalization (a user counts "
                  "as consenting until withdrawn); explicit: nothing is processed before the "
@@ -598,6 +613,12 @@ void apply_privacy_preset(node_config& cfg, const std::set<std::string>& given) 
   if (!given.contains("privacy.consent_mode")) {
     cfg.privacy.consent_mode = cfg.privacy.level == privacy_level::standard ? "implied"
                                                                             : "explicit";
+  }
+  if (!given.contains("privacy.homomorphic_aggregates")) {
+    cfg.privacy.homomorphic_aggregates = cfg.privacy.level != privacy_level::standard;
+  }
+  if (!given.contains("privacy.retention_days") && cfg.privacy.level == privacy_level::maximum) {
+    cfg.privacy.retention_days = 0;
   }
 }
 

@@ -31,7 +31,18 @@ struct node_config {
     std::string budget_reset = "daily";   ///< never | daily | weekly | monthly (30 days)
     double global_epsilon = 10;           ///< the global budget's ε per window
     double global_delta = 1e-4;           ///< the global budget's δ per window
+    double retention_days = 90;           ///< raw events older than this are deleted, 0..3650
+    double retention_sweep_interval = 600;  ///< seconds between retention sweeps
+    double query_epsilon = 0.1;           ///< ε of an aggregate query that names none
+    /// Sum state dimensions under Paillier for aggregates; by default on at HIGH and MAXIMUM.
+    bool homomorphic_aggregates = false;
   } privacy;
+
+  /// The HMAC-chained audit log of consent changes, erasures, exports and releases.
+  struct audit_section {
+    std::string file;                     ///< empty = <data_dir>/audit.log
+    std::string key_file;                 ///< empty = <data_dir>/audit.key (keep it apart)
+  } audit;
 
   struct real_time_section {
     double processing_interval = 0.1;     ///< seconds, max wait of a micro-batch, (0, 10]

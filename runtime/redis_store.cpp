@@ -13,6 +13,9 @@
 //   P expiry       sorted set, one member "<seq>:<user>" per event, scored by its stored_at: the
 //                  retention index expire_events walks, oldest first (stored_at itself is inside
 //                  the event's msgpack member, where a script cannot read it cheaply).
+//   P ids          sorted set of every user with an event, a snapshot or a record, all scored 0
+//                  so that they sort by id: scan_users pages through it with ZRANGEBYLEX.
+//   P ids:built    set once ids holds every user written before it existed (see below).
 // Sealing purposes are the SQLite columns' ("events.payload", "snapshots.data", and
 // "records.data:<kind>" for records), bound to the user. Seqs travel as scores (doubles): they
 // must stay below 2^53, which write() checks.
@@ -24,7 +27,11 @@
 // and erase_user are one script each; expire_events runs expire_script over bounded batches.
 //
 // Data written before the expiry index existed (or by a node of an older version) has no member
-// in it: those events never expire, and nothing fails. erase_user removes them all the same (it
+// in it: those events never expire, and nothing fails. The ids index is built once instead: the
+// first scan_users that finds no ids:built walks the users set and the rec: keys (SSCAN, SCAN) and
+// adds each user that still has a key, then sets the marker. A user written later by a node of an
+// older version (a rolling upgrade) is not in it until it writes through a newer node, or an
+// operator deletes ids:built. erase_user removes them all the same (it
 // deletes the user's keys). expire_script builds the key names of the users it meets inside Lua,
 // which a single Redis allows but Redis Cluster does not: this backend needs one Redis (primary
 // with replicas is fine). Durability is Redis's: an erase or a record is as
@@ -34,6 +41,7 @@
 
 #include "privacy/sealing.hpp"
 #include "runtime/detail/redis_connection.hpp"
+#include "runtime/detail/redis_scripts.hpp"
 #include "runtime/detail/sqlite_util.hpp"  // the sealed columns' purposes, shared with SQLite
 #include "runtime/detail/user_records.hpp"
 #include "runtime/log.hpp"
@@ -57,146 +65,36 @@ using detail::record_column;
 using detail::record_purpose;
 using detail::valid_kind;
 
-// -- scripts -----------------------------------------------------------------------------------
-
-/// KEYS: users, expiry, then ev and snap of each user of the call. ARGV: n, the n user ids, then
-/// ops: 'e' user# seq member stored_at | 's' user# seq data updated_at. Checks all events, then
-/// writes.
-constexpr const char* write_script = R"lua(
-local n = tonumber(ARGV[1])
-local seen = {}
-local i = n + 2
-while i <= #ARGV do
-  if ARGV[i] == 'e' then
-    local u, seq = tonumber(ARGV[i + 1]), ARGV[i + 2]
-    local id = u .. ':' .. seq
-    if seen[id] or redis.call('ZCOUNT', KEYS[2 * u + 1], seq, seq) > 0 then
-      return redis.error_reply('DUPLICATE event seq ' .. seq .. ' exists; nothing written')
-    end
-    seen[id] = true
-  end
-  i = i + 5
-end
-i = n + 2
-while i <= #ARGV do
-  local u, seq = tonumber(ARGV[i + 1]), ARGV[i + 2]
-  if ARGV[i] == 'e' then
-    redis.call('ZADD', KEYS[2 * u + 1], seq, ARGV[i + 3])
-    redis.call('ZADD', KEYS[2], ARGV[i + 4], seq .. ':' .. ARGV[u + 1])
-  else
-    local cur = redis.call('HGET', KEYS[2 * u + 2], 'seq')
-    if not cur or tonumber(cur) <= tonumber(seq) then
-      redis.call('HSET', KEYS[2 * u + 2], 'seq', seq, 'data', ARGV[i + 3],
-                 'updated_at', ARGV[i + 4])
-    end
-  end
-  i = i + 5
-end
-for j = 2, n + 1 do
-  redis.call('SADD', KEYS[1], ARGV[j])
-end
-return n
-)lua";
-
-/// KEYS: snap, ev, rec of one user. Returns {snap seq or '', data, updated_at, {member, seq,
-/// ...}, {field, value, ...}}: the members after the snapshot, then the record fields.
-constexpr const char* load_script = R"lua(
-local s = redis.call('HMGET', KEYS[1], 'seq', 'data', 'updated_at')
-local ev = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (s[1] or '0'), '+inf', 'WITHSCORES')
-return {s[1] or '', s[2] or '', s[3] or '', ev, redis.call('HGETALL', KEYS[3])}
-)lua";
-
-/// KEYS: rec of one user. ARGV: kind, the version it must have now (decimal, '0' for none), the
-/// new version, sealed data, updated_at. Returns {1, new version} or {0, the stored version}.
-/// Versions compare as the decimal strings both sides write, so no double rounds them.
-constexpr const char* put_record_script = R"lua(
-local cur = redis.call('HGET', KEYS[1], ARGV[1] .. ':version') or '0'
-if cur ~= ARGV[2] then
-  return {0, cur}
-end
-redis.call('HSET', KEYS[1], ARGV[1] .. ':version', ARGV[3], ARGV[1] .. ':data', ARGV[4],
-           ARGV[1] .. ':updated_at', ARGV[5])
-return {1, ARGV[3]}
-)lua";
-
-/// KEYS: ev, snap, rec of one user, users, expiry. ARGV: the user id. Deletes the user's keys,
-/// its expiry members and its users entry; returns {events, snapshots, records} removed.
-constexpr const char* erase_script = R"lua(
-local scores = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local members = {}
-for i = 2, #scores, 2 do
-  members[#members + 1] = string.format('%d', tonumber(scores[i])) .. ':' .. ARGV[1]
-  if #members == 500 then
-    redis.call('ZREM', KEYS[5], unpack(members))
-    members = {}
-  end
-end
-if #members > 0 then
-  redis.call('ZREM', KEYS[5], unpack(members))
-end
-local records = 0
-for _, f in ipairs(redis.call('HKEYS', KEYS[3])) do
-  if string.sub(f, -8) == ':version' then
-    records = records + 1
-  end
-end
-local snapshots = redis.call('EXISTS', KEYS[2])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-redis.call('SREM', KEYS[4], ARGV[1])
-return {#scores / 2, snapshots, records}
-)lua";
-
-/// KEYS: expiry. ARGV: key prefix, cutoff, limit, first rank, count. Looks at `count` expiry
-/// members from rank `first` on (oldest first; by rank, so that reaching it costs O(log n), not
-/// a walk over the members before it) and removes each event older than the cutoff that its
-/// user's snapshot covers, up to `limit`. Returns {removed, skipped (not covered, still
-/// indexed), 1 if no older member is left past these}: the caller's next rank grows by
-/// `skipped`, as the removed members no longer take a rank.
-constexpr const char* expire_script = R"lua(
-local prefix, cutoff, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local first, count = tonumber(ARGV[4]), tonumber(ARGV[5])
-local entries = redis.call('ZRANGE', KEYS[1], first, first + count - 1, 'WITHSCORES')
-local removed, skipped, covered = 0, 0, {}
-local done = #entries < 2 * count
-for i = 1, #entries, 2 do
-  if removed >= limit then
-    break
-  end
-  if tonumber(entries[i + 1]) >= cutoff then
-    done = true
-    break
-  end
-  local m = entries[i]
-  local colon = string.find(m, ':', 1, true)
-  if not colon then
-    skipped = skipped + 1
-  else
-    local seq, user = string.sub(m, 1, colon - 1), string.sub(m, colon + 1)
-    if covered[user] == nil then
-      covered[user] = tonumber(redis.call('HGET', prefix .. 'snap:' .. user, 'seq') or '-1')
-    end
-    if tonumber(seq) <= covered[user] then
-      removed = removed + redis.call('ZREMRANGEBYSCORE', prefix .. 'ev:' .. user, seq, seq)
-      redis.call('ZREM', KEYS[1], m)
-    else
-      skipped = skipped + 1
-    end
-  end
-end
-return {removed, skipped, done and 1 or 0}
-)lua";
+using detail::erase_script;
+using detail::expire_script;
+using detail::index_script;
+using detail::events_script;
+using detail::load_script;
+using detail::put_record_script;
+using detail::scan_script;
+using detail::write_script;
 
 constexpr std::uint64_t max_seq = std::uint64_t{1} << 53;  // exact as a sorted-set score
 
 /// Expiry members one expire_script call looks at: bounds how long it holds Redis.
 constexpr std::uint64_t expire_batch = 512;
 
+/// Users one scan_script call reads at most (a page may hold fewer than asked; only an empty
+/// page ends a scan): bounds how long it holds Redis.
+constexpr std::uint64_t scan_batch = 1000;
+
+/// Users, or keys, one SSCAN or SCAN step of the index build asks for.
+constexpr const char* index_step = "500";
+
 using detail::reply_ptr;
 using args = detail::redis_connection::args;
 
 // -- the store ---------------------------------------------------------------------------------
 
-enum script_index : std::size_t { write_index, load_index, put_index, erase_index, expire_index };
+enum script_index : std::size_t {
+  write_index, load_index, put_index, erase_index, expire_index, index_index, scan_index,
+  events_index
+};
 
 std::string as_string(const std::vector<std::uint8_t>& b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -245,7 +143,8 @@ public:
     if (!sealer_) {
       throw std::invalid_argument("open_redis_store: no sealer");
     }
-    conn_.set_scripts({write_script, load_script, put_record_script, erase_script, expire_script});
+    conn_.set_scripts({write_script, load_script, put_record_script, erase_script, expire_script,
+                       index_script, scan_script, events_script});
     if (auto err = conn_.ensure()) {
       throw std::runtime_error("cannot open redis store at " + opt.host + ":"
                                + std::to_string(opt.port) + ": " + err->message);
@@ -287,7 +186,8 @@ public:
     } catch (const std::exception& e) {
       return store_error{std::string{"sealing failed: "} + e.what()};  // no data in it
     }
-    args a{std::to_string(2 + 2 * users.size()), prefix_ + "users", prefix_ + "expiry"};
+    args a{std::to_string(3 + 2 * users.size()), prefix_ + "users", prefix_ + "expiry",
+           prefix_ + "ids"};
     for (const auto& u : users) {
       a.insert(a.end(), {prefix_ + "ev:" + u, prefix_ + "snap:" + u});
     }
@@ -316,17 +216,9 @@ public:
       out.unreadable = store_error{"redis: unexpected reply to the load script"};
       return out;
     }
-    std::uint64_t seq = 0;
     const auto& s = reply.element;
-    if (s[0]->len > 0) {
-      std::from_chars(s[0]->str, s[0]->str + s[0]->len, seq);
-      double updated_at = 0;
-      std::from_chars(s[2]->str, s[2]->str + s[2]->len, updated_at);
-      std::vector<std::uint8_t> sealed(s[1]->str, s[1]->str + s[1]->len);
-      out.snapshot = snapshot_record{
-        user_id, seq, unseal(out, detail::snapshot_data.purpose, user_id, seq, sealed, nullptr),
-        updated_at};
-    }
+    out.snapshot = read_snapshot(user_id, s, out.unreadable);
+    std::uint64_t seq = 0;
     const auto& ev = *s[3];
     for (std::size_t i = 0; i + 1 < ev.elements; i += 2) {
       const auto& score = *ev.element[i + 1];
@@ -334,14 +226,87 @@ public:
       auto e = decode_event(user_id, *ev.element[i]);
       if (!e || e->seq != seq) {  // not a record, or one moved to another position
         out.events.push_back(stored_event{user_id, seq, {}, 0, 0, 0, {}});
-        unseal(out, detail::event_payloads.purpose, user_id, seq, {}, "malformed");
+        unseal(out.unreadable, detail::event_payloads.purpose, user_id, seq, {}, "malformed");
         continue;
       }
-      e->payload = unseal(out, detail::event_payloads.purpose, user_id, seq, e->payload, nullptr);
+      e->payload = unseal(out.unreadable, detail::event_payloads.purpose, user_id, seq,
+                          e->payload, nullptr);
       out.events.push_back(std::move(*e));
     }
-    load_records(out, user_id, *s[4]);
+    out.records = read_records(user_id, *s[4], out.unreadable);
     return out;
+  }
+
+  std::variant<std::vector<stored_event>, store_error>
+  read_events(const std::string& user_id, std::uint64_t after_seq, std::uint64_t limit) override {
+    auto r = conn_.eval(events_index, {"1", prefix_ + "ev:" + user_id, std::to_string(after_seq),
+                                       std::to_string(limit)});
+    if (auto* err = std::get_if<store_error>(&r)) {
+      return *err;
+    }
+    const auto& ev = *std::get<reply_ptr>(r);
+    if (ev.type != REDIS_REPLY_ARRAY) {
+      return store_error{"redis: unexpected reply to the events script"};
+    }
+    std::vector<stored_event> out;
+    for (std::size_t i = 0; i + 1 < ev.elements; i += 2) {
+      std::uint64_t seq = 0;
+      const auto& score = *ev.element[i + 1];
+      std::from_chars(score.str, score.str + score.len, seq);
+      auto e = decode_event(user_id, *ev.element[i]);
+      std::optional<store_error> bad;
+      if (e && e->seq == seq) {
+        e->payload = unseal(bad, detail::event_payloads.purpose, user_id, seq, e->payload,
+                            nullptr);
+      }
+      if (!e || e->seq != seq || bad) {
+        return store_error{"event " + std::to_string(seq) + " of the user is unreadable"};
+      }
+      out.push_back(std::move(*e));
+    }
+    return out;
+  }
+
+  std::variant<user_page, store_error> scan_users(const std::string& after,
+                                                  std::uint64_t limit) override {
+    if (limit == 0) {
+      return store_error{"scan limit must be 1 or more"};
+    }
+    args a{"2", prefix_ + "ids", prefix_ + "ids:built", prefix_, after,
+           std::to_string(std::min(limit, scan_batch))};
+    auto r = conn_.eval(scan_index, a);
+    if (auto* reply = std::get_if<reply_ptr>(&r);
+        reply && (*reply)->type == REDIS_REPLY_INTEGER) {  // the index is not built yet
+      if (auto err = build_index()) {
+        return *err;
+      }
+      r = conn_.eval(scan_index, std::move(a));
+    }
+    if (auto* err = std::get_if<store_error>(&r)) {
+      return *err;
+    }
+    const auto& reply = *std::get<reply_ptr>(r);
+    if (reply.type != REDIS_REPLY_ARRAY) {
+      return store_error{"redis: unexpected reply to the scan script"};
+    }
+    user_page page;
+    for (std::size_t i = 0; i < reply.elements; ++i) {
+      const auto& u = *reply.element[i];
+      if (u.type != REDIS_REPLY_ARRAY || u.elements != 7
+          || u.element[4]->type != REDIS_REPLY_INTEGER
+          || u.element[6]->type != REDIS_REPLY_ARRAY) {
+        return store_error{"redis: unexpected reply to the scan script"};
+      }
+      user_summary out;
+      out.user_id.assign(u.element[0]->str, u.element[0]->len);
+      out.snapshot = read_snapshot(out.user_id, u.element + 1, page.unreadable);
+      out.records = read_records(out.user_id, *u.element[6], page.unreadable);
+      out.events = static_cast<std::uint64_t>(u.element[4]->integer);
+      std::from_chars(u.element[5]->str, u.element[5]->str + u.element[5]->len,
+                      out.oldest_event_at);  // '' (no event) leaves 0
+      page.users.push_back(std::move(out));
+    }
+    return page;
   }
 
   std::uint64_t user_count() override {
@@ -365,9 +330,9 @@ public:
     } catch (const std::exception& e) {
       return store_error{std::string{"sealing failed: "} + e.what()};  // no data in it
     }
-    auto res = conn_.eval(put_index, {"1", prefix_ + "rec:" + r.user_id, r.kind,
+    auto res = conn_.eval(put_index, {"2", prefix_ + "rec:" + r.user_id, prefix_ + "ids", r.kind,
                                       std::to_string(r.version - 1), std::to_string(r.version),
-                                      std::move(sealed), number(r.updated_at)});
+                                      std::move(sealed), number(r.updated_at), r.user_id});
     if (auto* err = std::get_if<store_error>(&res)) {
       return *err;
     }
@@ -386,9 +351,9 @@ public:
   }
 
   std::variant<erase_counts, store_error> erase_user(const std::string& user_id) override {
-    auto r = conn_.eval(erase_index, {"5", prefix_ + "ev:" + user_id, prefix_ + "snap:" + user_id,
+    auto r = conn_.eval(erase_index, {"6", prefix_ + "ev:" + user_id, prefix_ + "snap:" + user_id,
                                       prefix_ + "rec:" + user_id, prefix_ + "users",
-                                      prefix_ + "expiry", user_id});
+                                      prefix_ + "expiry", prefix_ + "ids", user_id});
     if (auto* err = std::get_if<store_error>(&r)) {
       return *err;
     }
@@ -456,14 +421,85 @@ private:
     return out;
   }
 
-  /// Fills out.records from the fields of the user's rec hash, in kind order, opening each.
-  void load_records(user_history& out, const std::string& user_id, const redisReply& fields) {
+  /// Adds every user stored before the ids index existed to it (see the data model), then marks
+  /// it built. Safe to repeat, and beside other nodes writing or building it.
+  std::optional<store_error> build_index() {
+    std::uint64_t added = 0;
+    // Users with events or snapshots are in the users set; users with records alone have only
+    // their rec: key. SCAN's MATCH is a glob: the prefix's own glob characters are escaped.
+    std::string pattern;
+    for (char c : prefix_) {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+        pattern += '\\';
+      }
+      pattern += c;
+    }
+    pattern += "rec:*";
+    const std::string rec_prefix = prefix_ + "rec:";
+    for (bool keys : {false, true}) {
+      std::string cursor = "0";
+      do {
+        auto r = keys ? conn_.run({"SCAN", cursor, "MATCH", pattern, "COUNT", index_step})
+                      : conn_.run({"SSCAN", prefix_ + "users", cursor, "COUNT", index_step});
+        if (auto* err = std::get_if<store_error>(&r)) {
+          return *err;
+        }
+        const auto& reply = *std::get<reply_ptr>(r);
+        if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2
+            || reply.element[1]->type != REDIS_REPLY_ARRAY) {
+          return store_error{"redis: unexpected reply to a scan of the keys"};
+        }
+        cursor.assign(reply.element[0]->str, reply.element[0]->len);
+        args a{"1", prefix_ + "ids", prefix_};
+        for (std::size_t i = 0; i < reply.element[1]->elements; ++i) {
+          std::string id{reply.element[1]->element[i]->str, reply.element[1]->element[i]->len};
+          a.push_back(keys ? id.substr(rec_prefix.size()) : std::move(id));
+        }
+        if (a.size() > 3) {
+          auto n = conn_.eval(index_index, std::move(a));
+          if (auto* err = std::get_if<store_error>(&n)) {
+            return *err;
+          }
+          added += static_cast<std::uint64_t>(std::get<reply_ptr>(n)->integer);
+        }
+      } while (cursor != "0");
+    }
+    auto set = conn_.run({"SET", prefix_ + "ids:built", "1"});
+    if (auto* err = std::get_if<store_error>(&set)) {
+      return *err;
+    }
+    log::info("store.redis_index_built", {{"added", added}});
+    return std::nullopt;
+  }
+
+  /// The snapshot in three items of a script's reply from `s` on: {seq or '', data, updated_at},
+  /// opened; none if the seq is ''.
+  std::optional<snapshot_record> read_snapshot(const std::string& user_id, redisReply* const* s,
+                                               std::optional<store_error>& unreadable) {
+    if (s[0]->len == 0) {
+      return std::nullopt;
+    }
+    std::uint64_t seq = 0;
+    std::from_chars(s[0]->str, s[0]->str + s[0]->len, seq);
+    double updated_at = 0;
+    std::from_chars(s[2]->str, s[2]->str + s[2]->len, updated_at);
+    std::vector<std::uint8_t> sealed(s[1]->str, s[1]->str + s[1]->len);
+    return snapshot_record{
+      user_id, seq,
+      unseal(unreadable, detail::snapshot_data.purpose, user_id, seq, sealed, nullptr),
+      updated_at};
+  }
+
+  /// The records of the user's rec hash fields, in kind order, each opened.
+  std::vector<user_record> read_records(const std::string& user_id, const redisReply& fields,
+                                        std::optional<store_error>& unreadable) {
     struct parts {
       const redisReply* version = nullptr;
       const redisReply* data = nullptr;
       const redisReply* updated_at = nullptr;
     };
     std::map<std::string, parts> kinds;
+    std::vector<user_record> out;
     for (std::size_t i = 0; i + 1 < fields.elements; i += 2) {
       std::string_view field{fields.element[i]->str, fields.element[i]->len};
       auto colon = field.find(':');
@@ -496,13 +532,16 @@ private:
       if (whole) {
         sealed.assign(p.data->str, p.data->str + p.data->len);
       }
-      r.data = unseal_record(out, r, sealed, whole ? nullptr : "malformed");  // a part missing
-      out.records.push_back(std::move(r));
+      // A part missing: malformed.
+      r.data = unseal_record(unreadable, r, sealed, whole ? nullptr : "malformed");
+      out.push_back(std::move(r));
     }
+    return out;
   }
 
   /// Opens a record's value (or reports `malformed`), as unseal() does for events.
-  std::vector<std::uint8_t> unseal_record(user_history& out, const user_record& r,
+  std::vector<std::uint8_t> unseal_record(std::optional<store_error>& unreadable,
+                                          const user_record& r,
                                           const std::vector<std::uint8_t>& sealed,
                                           const char* malformed) {
     const char* code = malformed;
@@ -515,19 +554,19 @@ private:
     }
     log::error("store.value_unreadable", {{"column", record_column}, {"kind", r.kind},
                                           {"version", r.version}, {"errc", code}});
-    if (!out.unreadable) {
-      out.unreadable = store_error{std::string{record_column} + " of kind " + r.kind
-                                   + " version " + std::to_string(r.version)
-                                   + " does not open: " + code};
+    if (!unreadable) {
+      unreadable = store_error{std::string{record_column} + " of kind " + r.kind + " version "
+                               + std::to_string(r.version) + " does not open: " + code};
     }
     return {};
   }
 
   /// Opens one stored value (or reports `malformed`, a record that did not decode). On failure
-  /// it logs, marks `out` unreadable and gives no bytes, as the SQLite store does.
-  std::vector<std::uint8_t> unseal(user_history& out, std::string_view purpose,
-                                   const std::string& user_id, std::uint64_t seq,
-                                   const std::vector<std::uint8_t>& sealed, const char* malformed) {
+  /// it logs, sets `unreadable` (if not yet) and gives no bytes, as the SQLite store does.
+  std::vector<std::uint8_t> unseal(std::optional<store_error>& unreadable,
+                                   std::string_view purpose, const std::string& user_id,
+                                   std::uint64_t seq, const std::vector<std::uint8_t>& sealed,
+                                   const char* malformed) {
     const char* code = malformed;
     if (!code) {
       auto opened = sealer_->open(purpose, user_id, sealed);
@@ -538,9 +577,9 @@ private:
     }
     // Neither the value nor the user id is logged (ids may be e-mail addresses).
     log::error("store.value_unreadable", {{"column", purpose}, {"seq", seq}, {"errc", code}});
-    if (!out.unreadable) {
-      out.unreadable = store_error{std::string{purpose} + " of seq " + std::to_string(seq)
-                                   + " does not open: " + code};
+    if (!unreadable) {
+      unreadable = store_error{std::string{purpose} + " of seq " + std::to_string(seq)
+                               + " does not open: " + code};
     }
     return {};
   }

@@ -9,28 +9,19 @@
 #include "runtime/store.hpp"
 
 #include "privacy/sealing.hpp"
+#include "runtime/detail/sqlite_file.hpp"
 #include "runtime/detail/sqlite_util.hpp"
 #include "runtime/detail/user_records.hpp"
 #include "runtime/log.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <cstring>
 #include <ctime>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 namespace aia::runtime {
@@ -48,6 +39,9 @@ using detail::finish;
 using detail::sealed_column;
 using detail::snapshot_data;
 using detail::statement;
+
+using detail::checkpointer;
+using detail::store_lock;
 
 /// The tables, created when missing. `records` and `events_by_stored_at` came with erasure and
 /// retention: an older store gains them at its first open by this version (building the index
@@ -80,94 +74,6 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_stored_at ON events (stored_at);
 )sql";
-
-/// An exclusive flock on `<path>.lock` for the store's life: a second process opening the same
-/// store (a node, aia-keys reencrypt) fails at once instead of mixing its writes in.
-class store_lock {
-public:
-  explicit store_lock(const std::string& path) {
-    auto lock_path = path + ".lock";
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      throw std::runtime_error("cannot open store " + path + ": " + std::strerror(errno));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      std::string reason = errno == EWOULDBLOCK ? "in use by another process (a running node?)"
-                                                : std::strerror(errno);
-      ::close(fd_);
-      throw std::runtime_error("cannot open store " + path + ": " + reason);
-    }
-  }
-  store_lock(const store_lock&) = delete;
-  store_lock& operator=(const store_lock&) = delete;
-  ~store_lock() { ::close(fd_); }  // closing releases the lock
-
-private:
-  int fd_ = -1;
-};
-
-/// Checkpoints the WAL into the database file from its own connection and thread, so the
-/// writer never stalls on a checkpoint (with synchronous=NORMAL the checkpoint is where SQLite
-/// syncs; inline, it held every commit behind it for several milliseconds).
-class checkpointer {
-public:
-  explicit checkpointer(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr)
-        != SQLITE_OK) {
-      sqlite3_close(db_);
-      db_ = nullptr;
-      return;
-    }
-    sqlite3_busy_timeout(db_, 1000);
-    // A connection learns that the file is in WAL mode only when it first reads it; until then
-    // sqlite3_wal_checkpoint_v2 is a silent no-op and the WAL grows without bound.
-    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr)
-        != SQLITE_OK) {
-      sqlite3_close(db_);
-      db_ = nullptr;
-      return;
-    }
-    thread_ = std::thread{[this] {
-      pthread_setname_np(pthread_self(), "aia.checkpoint");
-      run();
-    }};
-  }
-
-  ~checkpointer() {
-    {
-      std::lock_guard<std::mutex> guard{mutex_};
-      stop_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-    sqlite3_close(db_);
-  }
-
-  [[nodiscard]] bool running() const noexcept { return db_ != nullptr; }
-
-private:
-  void checkpoint() {
-    // PASSIVE copies what it can without blocking the writer or waiting for readers.
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  }
-
-  void run() {
-    std::unique_lock<std::mutex> guard{mutex_};
-    while (!cv_.wait_for(guard, std::chrono::milliseconds{200}, [this] { return stop_; })) {
-      guard.unlock();
-      checkpoint();
-      guard.lock();
-    }
-  }
-
-  sqlite3* db_ = nullptr;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 class sqlite_store final : public store {
 public:
@@ -232,6 +138,16 @@ public:
     // stops after ?2 matches (EXPLAIN QUERY PLAN: covering index search on stored_at < ?, then
     // snapshots' primary key; no sort). CROSS JOIN keeps events the outer loop whatever the
     // planner's statistics say. A call reads the old events no snapshot covers yet as well.
+    // The next user after ?1 in any of the three tables: three seeks on the primary keys.
+    next_user_ = std::make_unique<statement>(
+      db_, "SELECT min(u) FROM ("
+           "SELECT (SELECT user_id FROM events WHERE user_id > ?1 ORDER BY user_id LIMIT 1) AS u "
+           "UNION ALL SELECT (SELECT user_id FROM snapshots WHERE user_id > ?1 "
+           "ORDER BY user_id LIMIT 1) "
+           "UNION ALL SELECT (SELECT user_id FROM records WHERE user_id > ?1 "
+           "ORDER BY user_id LIMIT 1))");
+    event_stats_ = std::make_unique<statement>(
+      db_, "SELECT count(*), min(stored_at) FROM events WHERE user_id = ?1");
     expire_events_ = std::make_unique<statement>(
       db_, "DELETE FROM events WHERE (user_id, seq) IN (SELECT e.user_id, e.seq FROM events AS e "
            "CROSS JOIN snapshots AS s ON s.user_id = e.user_id WHERE e.stored_at < ?1 "
@@ -252,6 +168,8 @@ public:
     erase_snapshot_.reset();
     erase_records_.reset();
     expire_events_.reset();
+    next_user_.reset();
+    event_stats_.reset();
     sqlite3_close(db_);
   }
 
@@ -290,8 +208,9 @@ public:
       st.bind(1, user_id);
       if (st.step() == SQLITE_ROW) {
         auto seq = st.u64(0);
-        out.snapshot = snapshot_record{user_id, seq, unseal(out, snapshot_data, user_id, seq,
-                                                            st.blob(1)), st.real(2)};
+        out.snapshot = snapshot_record{user_id, seq, unseal(out.unreadable, snapshot_data,
+                                                            user_id, seq, st.blob(1)),
+                                       st.real(2)};
         after = seq;
       }
       st.reset();
@@ -303,18 +222,64 @@ public:
       auto seq = st.u64(0);
       out.events.push_back(stored_event{user_id, seq, st.text(1), st.u64(2), st.real(3),
                                         st.real(4),
-                                        unseal(out, event_payloads, user_id, seq, st.blob(5))});
+                                        unseal(out.unreadable, event_payloads, user_id, seq,
+                                               st.blob(5))});
     }
     st.reset();
-    auto& rs = *select_records_;
-    rs.bind(1, user_id);
-    while (rs.step() == SQLITE_ROW) {
-      user_record r{user_id, rs.text(0), rs.u64(1), {}, rs.real(3)};
-      r.data = unseal_record(out, r, rs.blob(2));
-      out.records.push_back(std::move(r));
-    }
-    rs.reset();
+    out.records = load_records(user_id, out.unreadable);
     return out;
+  }
+
+  std::variant<std::vector<stored_event>, store_error>
+  read_events(const std::string& user_id, std::uint64_t after_seq, std::uint64_t limit) override {
+    std::vector<stored_event> out;
+    std::optional<store_error> bad;
+    auto& st = *select_events_;
+    st.bind(1, user_id);
+    st.bind(2, after_seq);
+    while (out.size() < limit && st.step() == SQLITE_ROW) {
+      auto seq = st.u64(0);
+      out.push_back(stored_event{user_id, seq, st.text(1), st.u64(2), st.real(3), st.real(4),
+                                 unseal(bad, event_payloads, user_id, seq, st.blob(5))});
+    }
+    st.reset();
+    if (bad) {
+      return *bad;
+    }
+    return out;
+  }
+
+  std::variant<user_page, store_error> scan_users(const std::string& after,
+                                                  std::uint64_t limit) override {
+    if (limit == 0) {
+      return store_error{"scan limit must be 1 or more"};
+    }
+    // One read transaction: the page is one instant of the store.
+    if (auto err = exec_checked(db_, "BEGIN")) {
+      return *err;
+    }
+    user_page page;
+    std::string cursor = after;
+    while (page.users.size() < limit) {
+      auto& next = *next_user_;
+      next.bind(1, cursor);
+      int rc = next.step();
+      bool found = rc == SQLITE_ROW && sqlite3_column_type(next.get(), 0) != SQLITE_NULL;
+      std::string user_id = found ? next.text(0) : std::string{};
+      next.reset();  // before `cursor`, which it binds, changes
+      if (rc != SQLITE_ROW) {
+        return *rollback(store_error{sqlite3_errmsg(db_)});
+      }
+      if (!found) {
+        break;
+      }
+      page.users.push_back(summarize(user_id, page.unreadable));
+      cursor = std::move(user_id);
+    }
+    if (auto err = exec_checked(db_, "COMMIT")) {
+      return *rollback(*err);
+    }
+    return page;
   }
 
   std::uint64_t user_count() override {
@@ -459,6 +424,44 @@ private:
     return n;
   }
 
+  /// Every record of the user, in kind order, opened.
+  std::vector<user_record> load_records(const std::string& user_id,
+                                        std::optional<store_error>& unreadable) {
+    std::vector<user_record> out;
+    auto& rs = *select_records_;
+    rs.bind(1, user_id);
+    while (rs.step() == SQLITE_ROW) {
+      user_record r{user_id, rs.text(0), rs.u64(1), {}, rs.real(3)};
+      r.data = unseal_record(unreadable, r, rs.blob(2));
+      out.push_back(std::move(r));
+    }
+    rs.reset();
+    return out;
+  }
+
+  /// One user of a scan: snapshot, records, and the count and oldest stored_at of its events.
+  user_summary summarize(const std::string& user_id, std::optional<store_error>& unreadable) {
+    user_summary out;
+    out.user_id = user_id;
+    auto& ss = *select_snapshot_;
+    ss.bind(1, user_id);
+    if (ss.step() == SQLITE_ROW) {
+      auto seq = ss.u64(0);
+      out.snapshot = snapshot_record{
+        user_id, seq, unseal(unreadable, snapshot_data, user_id, seq, ss.blob(1)), ss.real(2)};
+    }
+    ss.reset();
+    out.records = load_records(user_id, unreadable);
+    auto& es = *event_stats_;
+    es.bind(1, user_id);
+    if (es.step() == SQLITE_ROW) {
+      out.events = es.u64(0);
+      out.oldest_event_at = es.real(1);  // NULL (no event) reads as 0
+    }
+    es.reset();
+    return out;
+  }
+
   static store_error version_conflict(const user_record& r, std::uint64_t stored) {
     return store_error{"record version conflict: " + r.kind + " is at version "
                        + std::to_string(stored) + ", the write names version "
@@ -466,7 +469,8 @@ private:
   }
 
   /// Opens a record's value, reporting a failure as unseal() does.
-  std::vector<std::uint8_t> unseal_record(user_history& out, const user_record& r,
+  std::vector<std::uint8_t> unseal_record(std::optional<store_error>& unreadable,
+                                          const user_record& r,
                                           const std::vector<std::uint8_t>& sealed) {
     auto opened = sealer_->open(record_purpose(r.kind), r.user_id, sealed);
     if (auto* plain = std::get_if<std::vector<std::uint8_t>>(&opened)) {
@@ -475,17 +479,17 @@ private:
     const char* code = privacy::to_string(std::get<privacy::sealing_errc>(opened));
     log::error("store.value_unreadable", {{"column", record_column}, {"kind", r.kind},
                                           {"version", r.version}, {"errc", code}});
-    if (!out.unreadable) {
-      out.unreadable = store_error{std::string{record_column} + " of kind " + r.kind
-                                   + " version " + std::to_string(r.version)
-                                   + " does not open: " + code};
+    if (!unreadable) {
+      unreadable = store_error{std::string{record_column} + " of kind " + r.kind + " version "
+                               + std::to_string(r.version) + " does not open: " + code};
     }
     return {};
   }
 
-  /// Opens one stored value. On failure it logs, marks `out` unreadable and gives no bytes: a
-  /// tampered value is reported, never used.
-  std::vector<std::uint8_t> unseal(user_history& out, const sealed_column& column,
+  /// Opens one stored value. On failure it logs, sets `unreadable` (if not yet) and gives no
+  /// bytes: a tampered value is reported, never used.
+  std::vector<std::uint8_t> unseal(std::optional<store_error>& unreadable,
+                                   const sealed_column& column,
                                    const std::string& user_id, std::uint64_t seq,
                                    const std::vector<std::uint8_t>& sealed) {
     auto opened = sealer_->open(column.purpose, user_id, sealed);
@@ -497,9 +501,9 @@ private:
     // reencrypt` lists the rows that do not open, with their user ids, to the operator.
     log::error("store.value_unreadable",
                {{"column", column.purpose}, {"seq", seq}, {"errc", code}});
-    if (!out.unreadable) {
-      out.unreadable = store_error{std::string{column.purpose} + " of seq " + std::to_string(seq)
-                                   + " does not open: " + code};
+    if (!unreadable) {
+      unreadable = store_error{std::string{column.purpose} + " of seq " + std::to_string(seq)
+                               + " does not open: " + code};
     }
     return {};
   }
@@ -533,6 +537,8 @@ private:
   std::unique_ptr<statement> erase_snapshot_;
   std::unique_ptr<statement> erase_records_;
   std::unique_ptr<statement> expire_events_;
+  std::unique_ptr<statement> next_user_;
+  std::unique_ptr<statement> event_stats_;
 };
 
 } // namespace

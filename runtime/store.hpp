@@ -76,6 +76,24 @@ struct user_history {
   std::optional<store_error> unreadable;
 };
 
+/// One user as a scan sees it: the newest snapshot, every record kind's newest version, and the
+/// events still held (how many, the oldest one's stored_at).
+struct user_summary {
+  std::string user_id;
+  std::optional<snapshot_record> snapshot;
+  std::vector<user_record> records;  ///< in kind order
+  std::uint64_t events = 0;          ///< every event held, covered by the snapshot or not
+  double oldest_event_at = 0;        ///< the least stored_at of the events held; 0 if none
+};
+
+/// A page of a scan over every user (store::scan_users).
+struct user_page {
+  std::vector<user_summary> users;
+  /// Set if a value of the page failed to open, as in user_history::unreadable; that value is in
+  /// the page with empty bytes.
+  std::optional<store_error> unreadable;
+};
+
 /// The store interface. Implementations are used from one thread at a time.
 class store {
 public:
@@ -90,6 +108,12 @@ public:
 
   /// The newest snapshot of a user and every event after it, in seq order.
   [[nodiscard]] virtual user_history load(const std::string& user_id) = 0;
+
+  /// The user's events after log position `after_seq`, in seq order, at most `limit` (every
+  /// event still held, covered by a snapshot or not: GDPR exports). A value that fails to open
+  /// is an error naming the user's seq.
+  [[nodiscard]] virtual std::variant<std::vector<stored_event>, store_error>
+  read_events(const std::string& user_id, std::uint64_t after_seq, std::uint64_t limit) = 0;
 
   /// Number of distinct users with any event or snapshot.
   [[nodiscard]] virtual std::uint64_t user_count() = 0;
@@ -112,6 +136,15 @@ public:
   /// yet stay until one does. Snapshots and records stay.
   [[nodiscard]] virtual std::variant<std::uint64_t, store_error>
   expire_events(double cutoff, std::uint64_t limit) = 0;
+
+  /// A page of users in user-id order (bytewise), the ids after `after` ("" = from the start),
+  /// at most `limit` (1 or more; a backend may give fewer, Redis at most 1000): every user with
+  /// any event, snapshot or record, records alone included (unlike user_count); an erased user
+  /// is gone. Only an empty page means the end. Values are opened as load() opens them. Costs
+  /// about a load() of each user of the page (every event of it is read, for the count and the
+  /// oldest stored_at), not of the whole store.
+  [[nodiscard]] virtual std::variant<user_page, store_error>
+  scan_users(const std::string& after, std::uint64_t limit) = 0;
 
   /// Backend name for logs and metrics ("sqlite", "redis").
   [[nodiscard]] virtual const char* backend() const noexcept = 0;

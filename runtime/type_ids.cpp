@@ -1,9 +1,12 @@
 // Registration of the message types of every domain.
 #include "runtime/type_ids.hpp"
 
+#include "actors/messages/analytics.hpp"
 #include "actors/messages/analyzer.hpp"
+#include "actors/messages/audit.hpp"
 #include "actors/messages/cluster.hpp"
 #include "actors/messages/privacy.hpp"
+#include "actors/messages/rights.hpp"
 #include "actors/messages/session.hpp"
 #include "actors/messages/store.hpp"
 
@@ -27,6 +30,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<actors::supervisor_stats>("aia.supervisor_stats");
   cfg.add_message_type<actors::consent_update>("aia.consent_update");
   cfg.add_message_type<actors::consent_reply>("aia.consent_reply");
+  cfg.add_message_type<actors::erasure_receipt>("aia.erasure_receipt");
   // analyzer domain
   cfg.add_message_type<actors::analysis>("aia.analysis");
   // store domain
@@ -38,9 +42,20 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<runtime::user_record>("aia.user_record");
   cfg.add_message_type<std::vector<runtime::user_record>>("aia.user_record_list");
   cfg.add_message_type<runtime::erase_counts>("aia.erase_counts");
+  cfg.add_message_type<actors::user_page_msg>("aia.user_page_msg");
+  cfg.add_message_type<actors::sweep_report>("aia.sweep_report");
   // privacy domain
   cfg.add_message_type<actors::spend_request>("aia.spend_request");
   cfg.add_message_type<actors::budget_report>("aia.budget_report");
+  // analytics domain
+  cfg.add_message_type<actors::aggregate_query>("aia.aggregate_query");
+  cfg.add_message_type<actors::aggregate_release>("aia.aggregate_release");
+  cfg.add_message_type<actors::anonymize_query>("aia.anonymize_query");
+  cfg.add_message_type<actors::anonymized_release>("aia.anonymized_release");
+  // audit and data-rights domains
+  cfg.add_message_type<actors::audit_request>("aia.audit_request");
+  cfg.add_message_type<actors::user_export>("aia.user_export");
+  cfg.add_message_type<actors::compliance_report>("aia.compliance_report");
   // cluster domain
   cfg.add_message_type<actors::member>("aia.member");
   cfg.add_message_type<std::vector<actors::member>>("aia.member_list");

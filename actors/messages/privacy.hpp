@@ -2,6 +2,10 @@
 //
 //   (spend_atom, spend_request)  -> budget_report   granted (durable in the ledger first) or not
 //   (budget_atom, std::string budget) -> budget_report   the budget now, nothing spent
+//   (forget_atom, std::string budget) -> bool   true once the cached budget is dropped (after its
+//                                               writes in flight; GDPR erasure)
+//   (forget_atom) -> bool   drops every cached budget now, those with writes in flight once
+//                           they finish (cluster ownership changed)
 //
 // A budget is named by the user id it belongs to, or global_budget for the global one.
 #pragma once
@@ -19,6 +23,7 @@ namespace aia::actors {
 
 using spend_atom = caf::atom_constant<caf::atom("spend")>;
 using budget_atom = caf::atom_constant<caf::atom("budget")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, spend_request& x) {

@@ -9,6 +9,11 @@
 //   (passivate_atom, uint64_t seen)   -> bool              session -> supervisor, when idle
 //   (consent_atom, std::string user)  -> consent_reply     the user's consent now
 //   (consent_atom, std::string user, consent_update) -> consent_reply   durable, then applied
+//   (erase_user_atom, std::string user) -> erasure_receipt   GDPR Art. 17 at the user's owner: the
+//                                      session stops without a snapshot, then the store and the
+//                                      accountant forget the user; requests for the user meanwhile
+//                                      are refused as shutting_down (clients retry)
+//   (erase_user_atom)                  supervisor -> session: stop at once, writing nothing more
 #pragma once
 
 #include "actors/messages/model_types.hpp"
@@ -35,6 +40,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using consent_atom = caf::atom_constant<caf::atom("consent")>;
+using erase_user_atom = caf::atom_constant<caf::atom("eraseuser")>;
 
 /// Errors of the session domain (category atom "session").
 enum class session_errc : std::uint8_t {
@@ -91,6 +97,13 @@ typename Inspector::result_type inspect(Inspector& f, consent_update& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, consent_reply& x) {
   return f(caf::meta::type_name("consent_reply"), x.user_id, x.state, x.mode);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, erasure_receipt& x) {
+  return f(caf::meta::type_name("erasure_receipt"), x.user_id, x.requested_at, x.completed_at,
+           x.events, x.snapshots, x.records, x.session_stopped, x.budget_forgotten, x.node,
+           x.store_backend);
 }
 
 template <class Inspector>

@@ -12,14 +12,14 @@ using row = std::array<scope, operation_count>;
 
 // Columns in the order of `operation`: write_interaction, read_profile, open_socket,
 // read_aggregate, read_experiment, write_experiment, admin_console, read_metrics,
-// manage_consent.
+// manage_consent, exercise_rights.
 constexpr std::array<row, 3> table{{
   /* user    */ {scope::own, scope::own, scope::own, scope::none, scope::none, scope::none,
-                 scope::none, scope::none, scope::own},
+                 scope::none, scope::none, scope::own, scope::own},
   /* analyst */ {scope::none, scope::none, scope::none, scope::any, scope::any, scope::none,
-                 scope::none, scope::any, scope::none},
+                 scope::none, scope::any, scope::none, scope::none},
   /* admin   */ {scope::any, scope::any, scope::any, scope::any, scope::any, scope::any,
-                 scope::any, scope::any, scope::any},
+                 scope::any, scope::any, scope::any, scope::any},
 }};
 
 } // namespace

@@ -27,9 +27,10 @@ enum class operation : std::uint8_t {
   write_experiment,   ///< create or change an experiment
   admin_console,      ///< the admin actor console
   read_metrics,       ///< GET /metrics when auth.metrics = token
-  manage_consent,     ///< GET and PUT /consent/{user}
+  manage_consent,     ///< GET and PUT /consent/{user}, POST /user/{user}/opt-out
+  exercise_rights,    ///< DELETE /user/{user} (erasure), GET /user/{user}/export
 };
-inline constexpr std::size_t operation_count = 9;
+inline constexpr std::size_t operation_count = 10;
 
 /// Which users an operation may concern for a role.
 enum class scope : std::uint8_t {

@@ -78,6 +78,12 @@ public:
     return *this;
   }
   json_writer& value(const char* s) { return value(std::string_view{s}); }
+  /// A value that is already JSON text (another codec's output), written as it is.
+  json_writer& raw(std::string_view json) {
+    separate();
+    out_.append(json);
+    return *this;
+  }
   json_writer& null() {
     separate();
     out_ += "null";

@@ -112,3 +112,50 @@ TEST_CASE("a load sees every write acknowledged before it, delay or not") {
     .receive([&](actors::loaded_history& h) { seen = h.events.size(); }, [](caf::error&) {});
   CHECK(seen == 6);
 }
+
+TEST_CASE("a scan through the writer sees every write before it, records-only users too") {
+  fixture f{50ms};
+  caf::scoped_actor self{*f.sys};
+  // Neither is waited for: the scan comes after both in the writer's mailbox.
+  self->request(f.writer, 10s, actors::write_atom::value,
+                std::vector<runtime::stored_event>{
+                  runtime::stored_event{"a", 1, "c", 1, 1.0, 30.5, {1}},
+                  runtime::stored_event{"a", 2, "c", 2, 1.0, 20.25, {2}}},
+                std::vector<runtime::snapshot_record>{runtime::snapshot_record{"a", 1, {7}, 3.0}});
+  self->request(f.writer, 10s, actors::put_record_atom::value,
+                runtime::user_record{"b", "consent", 1, {9}, 4.0});
+  std::vector<actors::user_page_msg> pages;
+  std::string after;
+  for (int i = 0; i < 3; ++i) {
+    self->request(f.writer, 10s, actors::scan_atom::value, after, std::uint64_t{1})
+      .receive([&](actors::user_page_msg& page) { pages.push_back(std::move(page)); },
+               [](caf::error& err) { FAIL(caf::to_string(err)); });
+    REQUIRE(pages.size() == static_cast<std::size_t>(i + 1));
+    if (pages.back().users.empty()) {
+      break;
+    }
+    after = pages.back().users.back().user_id;
+  }
+  REQUIRE(pages.size() == 3);
+  CHECK(pages[2].users.empty());
+  REQUIRE(pages[0].users.size() == 1);
+  const auto& a = pages[0].users[0];
+  CHECK(a.user_id == "a");
+  CHECK(a.has_snapshot);
+  CHECK(a.snapshot.data == std::vector<std::uint8_t>{7});
+  CHECK(a.events == 2);
+  CHECK(a.oldest_event_at == 20.25);
+  CHECK_FALSE(pages[0].unreadable);
+  REQUIRE(pages[1].users.size() == 1);
+  const auto& b = pages[1].users[0];
+  CHECK(b.user_id == "b");
+  CHECK_FALSE(b.has_snapshot);
+  CHECK(b.events == 0);
+  REQUIRE(b.records.size() == 1);
+  CHECK(b.records[0].data == std::vector<std::uint8_t>{9});
+
+  bool refused = false;
+  self->request(f.writer, 10s, actors::scan_atom::value, std::string{}, std::uint64_t{0})
+    .receive([](actors::user_page_msg&) {}, [&](caf::error&) { refused = true; });
+  CHECK(refused);  // a zero limit is the store's error: store_failed
+}

@@ -115,6 +115,43 @@ public:
     done(std::move(s));
   }
 
+  void erase(std::string user, std::string,
+             std::function<void(actors::outcome<actors::erasure_receipt>)> done) override {
+    consents_.erase(user);
+    actors::erasure_receipt r;
+    r.user_id = user;
+    r.requested_at = r.completed_at = fuzz::fixed_now;
+    done(std::move(r));
+  }
+
+  void export_user(std::string user, std::string,
+                   std::function<void(actors::outcome<actors::user_export>)> done) override {
+    actors::user_export x;
+    x.user_id = user;
+    done(std::move(x));
+  }
+
+  void compliance(std::function<void(actors::outcome<actors::compliance_report>)> done) override {
+    done(actors::compliance_report{fuzz::fixed_now, "STANDARD", "implied", {}});
+  }
+
+  void aggregate(actors::aggregate_query q,
+                 std::function<void(actors::outcome<actors::aggregate_release>)> done) override {
+    if (q.epsilon > 0.5) {
+      return done(actors::port_error{"privacy_budget_exhausted", "spent", 429, 60});
+    }
+    actors::aggregate_release r;
+    r.group_by = q.group_by;
+    r.metrics = q.metrics;
+    r.groups.push_back({"all", 3, std::vector<double>(q.metrics.size(), 0.5)});
+    done(std::move(r));
+  }
+
+  void anonymize(actors::anonymize_query,
+                 std::function<void(actors::outcome<actors::anonymized_release>)> done) override {
+    done(actors::anonymized_release{});
+  }
+
   std::unique_ptr<actors::connection> open(std::string, std::weak_ptr<actors::push_sink>) override {
     return nullptr; // the router never opens connections
   }

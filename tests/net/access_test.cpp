@@ -31,6 +31,7 @@ TEST_CASE("the role table, route by route") {
     {operation::admin_console, false, false, false, true},
     {operation::read_metrics, false, false, true, true},
     {operation::manage_consent, true, false, false, true},
+    {operation::exercise_rights, true, false, false, true},
   };
   STATIC_REQUIRE(std::size(rows) == operation_count);
   for (const auto& r : rows) {

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -412,4 +413,78 @@ TEST_CASE("one large write over many users lands whole, or not at all on a dupli
   CHECK(h.events.size() == 20);
   CHECK(h.events.front().seq == 21);
   CHECK(h.events.front().timestamp == 1634567890.5);
+}
+
+// -- scans ---------------------------------------------------------------------------------------
+
+TEST_CASE("a Redis scan lists the users written before its index, which the first scan builds",
+          "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), "aia:");
+  REQUIRE_FALSE(st->write({event("u1", 1), event("u3", 1)}, {snapshot_record{"u4", 1, {4}, 1.0}}));
+  REQUIRE_FALSE(st->put_record(user_record{"u2", "consent", 1, {2}, 1.0}));  // records alone
+  CHECK(server.cli({"ZRANGE", "aia:ids", "0", "-1"}) == "u1\nu2\nu3\nu4\n");
+  // As data written by an older node: no index, no marker; and a users entry whose keys are gone.
+  REQUIRE(server.cli({"DEL", "aia:ids", "aia:ids:built"}) == "1\n");
+  REQUIRE(server.cli({"DEL", "aia:ev:u3"}) == "1\n");
+
+  auto r = st->scan_users("", 10);
+  REQUIRE(std::holds_alternative<user_page>(r));
+  const auto& page = std::get<user_page>(r);
+  CHECK_FALSE(page.unreadable);
+  REQUIRE(page.users.size() == 3);
+  CHECK(page.users[0].user_id == "u1");
+  CHECK(page.users[0].events == 1);
+  CHECK(page.users[0].oldest_event_at == 1795000000.25);
+  CHECK(page.users[1].user_id == "u2");
+  REQUIRE(page.users[1].records.size() == 1);
+  CHECK(page.users[1].records[0].data == std::vector<std::uint8_t>{2});
+  CHECK(page.users[2].user_id == "u4");
+  CHECK(server.cli({"EXISTS", "aia:ids:built"}) == "1\n");
+  CHECK(server.cli({"ZRANGE", "aia:ids", "0", "-1"}) == "u1\nu2\nu4\n");
+
+  // Once built, erasure and writes keep it.
+  REQUIRE(std::holds_alternative<erase_counts>(st->erase_user("u1")));
+  REQUIRE_FALSE(st->write({event("u0", 1)}, {}));
+  CHECK(server.cli({"ZRANGE", "aia:ids", "0", "-1"}) == "u0\nu2\nu4\n");
+}
+
+TEST_CASE("a Redis scan reports a value that does not open as unreadable, with empty bytes",
+          "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), "aia:");
+  REQUIRE_FALSE(st->write({event("u1", 1)}, {snapshot_record{"u1", 1, {1}, 1.0}}));
+  REQUIRE_FALSE(st->write({event("u2", 1)}, {snapshot_record{"u2", 1, {2}, 1.0}}));
+  REQUIRE(server.cli({"HSET", "aia:snap:u1", "data", "garbage"}) == "0\n");
+  auto r = st->scan_users("", 10);
+  REQUIRE(std::holds_alternative<user_page>(r));
+  const auto& page = std::get<user_page>(r);
+  REQUIRE(page.unreadable);
+  CHECK_THAT(page.unreadable->message, Catch::Contains("snapshots.data of seq 1"));
+  REQUIRE(page.users.size() == 2);
+  REQUIRE(page.users[0].snapshot);
+  CHECK(page.users[0].snapshot->data.empty());
+  CHECK(page.users[1].snapshot->data == std::vector<std::uint8_t>{2});
+}
+
+TEST_CASE("a Redis scan page holds at most 1000 users, and the scan goes on past it", "[redis]") {
+  redis_server server;
+  auto st = open_redis_store(options(server), new_sealer(), fresh_prefix());
+  std::vector<stored_event> batch;
+  for (int u = 0; u < 1005; ++u) {
+    batch.push_back(event("user-" + std::to_string(100000 + u), 1));
+  }
+  REQUIRE_FALSE(st->write(batch, {}));
+  auto first = st->scan_users("", std::numeric_limits<std::uint64_t>::max());
+  REQUIRE(std::holds_alternative<user_page>(first));
+  const auto& users = std::get<user_page>(first).users;
+  REQUIRE(users.size() == 1000);
+  CHECK(users.front().user_id == "user-100000");
+  auto rest = st->scan_users(users.back().user_id, 2000);
+  REQUIRE(std::holds_alternative<user_page>(rest));
+  REQUIRE(std::get<user_page>(rest).users.size() == 5);
+  CHECK(std::get<user_page>(rest).users.back().user_id == "user-101004");
+  auto end = st->scan_users("user-101004", 2000);
+  REQUIRE(std::holds_alternative<user_page>(end));
+  CHECK(std::get<user_page>(end).users.empty());
 }

@@ -393,6 +393,165 @@ TEST_CASE("expiry takes the oldest events first across users") {
   std::filesystem::remove_all(dir);
 }
 
+// -- scans --------------------------------------------------------------------------------------
+
+namespace {
+
+/// Every user of a scan with pages of at most `limit`; `pages` counts the non-empty ones.
+std::vector<user_summary> scan_all(store& st, std::uint64_t limit, int* pages = nullptr) {
+  std::vector<user_summary> out;
+  std::string after;
+  for (int n = 0;; ++n) {
+    auto r = st.scan_users(after, limit);
+    REQUIRE(std::holds_alternative<user_page>(r));
+    auto& page = std::get<user_page>(r);
+    CHECK_FALSE(page.unreadable);
+    REQUIRE(page.users.size() <= limit);
+    if (page.users.empty()) {
+      if (pages != nullptr) {
+        *pages = n;
+      }
+      return out;
+    }
+    after = page.users.back().user_id;
+    for (auto& u : page.users) {
+      out.push_back(std::move(u));
+    }
+  }
+}
+
+std::vector<std::string> ids(const std::vector<user_summary>& users) {
+  std::vector<std::string> out;
+  for (const auto& u : users) {
+    out.push_back(u.user_id);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a scan pages through every user in id order, records-only users in, erased ones out") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      // u1 events; u10 events and a snapshot; u2 records alone; u3 a snapshot alone; u4 records
+      // and events; u5 everything, then erased.
+      REQUIRE_FALSE(st->write({event("u1", 1), event("u1", 2), event("u10", 1), event("u4", 1),
+                               event("u5", 1)},
+                              {snapshot_record{"u10", 1, {10}, 3.0},
+                               snapshot_record{"u3", 7, {3}, 4.0},
+                               snapshot_record{"u5", 1, {5}, 5.0}}));
+      REQUIRE_FALSE(st->put_record(record("u2", "consent", 1, 2)));
+      REQUIRE_FALSE(st->put_record(record("u2", "experiments", 1, 3)));
+      REQUIRE_FALSE(st->put_record(record("u4", "consent", 1, 4)));
+      REQUIRE_FALSE(st->put_record(record("u5", "consent", 1, 5)));
+      REQUIRE(std::holds_alternative<erase_counts>(st->erase_user("u5")));
+
+      int pages = 0;
+      auto users = scan_all(*st, 2, &pages);
+      CHECK(pages == 3);  // 2 + 2 + 1, then the empty page
+      // Bytewise id order: "u10" sorts before "u2".
+      CHECK(ids(users) == std::vector<std::string>{"u1", "u10", "u2", "u3", "u4"});
+      CHECK(ids(scan_all(*st, 1)) == ids(users));
+      CHECK(ids(scan_all(*st, 100)) == ids(users));
+      REQUIRE(users.size() == 5);
+
+      CHECK(users[0].events == 2);
+      CHECK_FALSE(users[0].snapshot);
+      CHECK(users[0].records.empty());
+      REQUIRE(users[1].snapshot);
+      CHECK(users[1].snapshot->data == std::vector<std::uint8_t>{10});
+      CHECK(users[1].snapshot->updated_at == 3.0);
+      CHECK(users[1].events == 1);  // covered by the snapshot, still held
+      const auto& u2 = users[2];
+      CHECK(u2.events == 0);
+      CHECK(u2.oldest_event_at == 0);
+      CHECK_FALSE(u2.snapshot);
+      REQUIRE(u2.records.size() == 2);
+      CHECK(u2.records[0].kind == "consent");
+      CHECK(u2.records[0].user_id == "u2");
+      CHECK(u2.records[0].data == record("u2", "consent", 1, 2).data);
+      CHECK(u2.records[0].updated_at == record("u2", "consent", 1).updated_at);
+      CHECK(u2.records[1].kind == "experiments");
+      REQUIRE(users[3].snapshot);
+      CHECK(users[3].snapshot->seq == 7);
+      CHECK(users[3].events == 0);
+      CHECK(users[4].events == 1);
+      REQUIRE(users[4].records.size() == 1);
+      CHECK(users[4].records[0].version == 1);
+
+      SECTION("a scan starts after the id it is given, which need not be stored") {
+        auto r = st->scan_users("u2", 10);
+        REQUIRE(std::holds_alternative<user_page>(r));
+        CHECK(ids(std::get<user_page>(r).users) == std::vector<std::string>{"u3", "u4"});
+        auto between = st->scan_users("u1x", 1);
+        REQUIRE(std::holds_alternative<user_page>(between));
+        CHECK(ids(std::get<user_page>(between).users) == std::vector<std::string>{"u2"});
+        auto past = st->scan_users("u4", 10);
+        REQUIRE(std::holds_alternative<user_page>(past));
+        CHECK(std::get<user_page>(past).users.empty());
+        CHECK(std::holds_alternative<store_error>(st->scan_users("", 0)));
+      }
+      SECTION("an erased user leaves the scan, and comes back if written again") {
+        REQUIRE(std::holds_alternative<erase_counts>(st->erase_user("u2")));
+        REQUIRE(std::holds_alternative<erase_counts>(st->erase_user("u1")));
+        CHECK(ids(scan_all(*st, 2)) == std::vector<std::string>{"u10", "u3", "u4"});
+        REQUIRE_FALSE(st->put_record(record("u1", "consent", 1)));
+        CHECK(ids(scan_all(*st, 2)) == std::vector<std::string>{"u1", "u10", "u3", "u4"});
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a scan counts the events held and their oldest stored_at, after expiry too") {
+  auto dir = temp_dir();
+  for (auto& [name, open] : backends(dir)) {
+    SECTION(name) {
+      auto st = open();
+      std::vector<stored_event> events;
+      for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+        events.push_back(event_at("u1", seq, 100.0 + static_cast<double>(seq)));
+      }
+      // u2's stored_at run backwards (a clock stepped back): the oldest is the last.
+      events.push_back(event_at("u2", 1, 50.25));
+      events.push_back(event_at("u2", 2, 20.125));
+      REQUIRE_FALSE(st->write(events, {snapshot_record{"u1", 3, {3}, 1.0}}));
+      REQUIRE_FALSE(st->write({}, {snapshot_record{"u1", 4, {4}, 2.0}}));  // the newest wins
+
+      auto before = scan_all(*st, 10);
+      REQUIRE(before.size() == 2);
+      CHECK(before[0].events == 5);
+      CHECK(before[0].oldest_event_at == 101.0);
+      REQUIRE(before[0].snapshot);
+      CHECK(before[0].snapshot->seq == 4);
+      CHECK(before[0].snapshot->data == std::vector<std::uint8_t>{4});
+      CHECK(before[0].snapshot->updated_at == 2.0);
+      CHECK(before[1].events == 2);
+      CHECK(before[1].oldest_event_at == 20.125);
+
+      // Before 103.5 and covered: u1 1..3. u2 is old but uncovered.
+      REQUIRE(std::get<std::uint64_t>(st->expire_events(103.5, 100)) == 3);
+      auto after = scan_all(*st, 10);
+      REQUIRE(after.size() == 2);
+      CHECK(after[0].events == 2);
+      CHECK(after[0].oldest_event_at == 104.0);
+      CHECK(after[1].events == 2);
+      CHECK(after[1].oldest_event_at == 20.125);
+
+      REQUIRE_FALSE(st->write({}, {snapshot_record{"u1", 5, {5}, 3.0}}));
+      REQUIRE(std::get<std::uint64_t>(st->expire_events(1000.0, 100)) == 2);
+      auto drained = scan_all(*st, 10);
+      REQUIRE(drained.size() == 2);  // its snapshot keeps u1 in the scan
+      CHECK(drained[0].user_id == "u1");
+      CHECK(drained[0].events == 0);
+      CHECK(drained[0].oldest_event_at == 0);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("opening a store in a missing directory fails with the reason") {
   CHECK_THROWS_WITH(open_sqlite_store("/nonexistent-dir/x/store.db", sqlite_sync::normal),
                     Catch::Contains("cannot open store"));

@@ -1,0 +1,34 @@
+// A REST reply without Beast types, and the error replies every route shares.
+#pragma once
+
+#include "actors/gateway_port.hpp"
+#include "net/json_codec.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aia::net {
+
+/// One HTTP response.
+struct http_reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  ///< e.g. Retry-After, Allow
+};
+
+/// Builds an error reply with PROTOCOL.md's body; 429/503 get a Retry-After header.
+[[nodiscard]] http_reply error_reply(int status, wire_error e);
+
+/// 405 with an Allow header naming the methods the route takes.
+[[nodiscard]] http_reply method_not_allowed(std::string_view allow);
+
+/// 403 `forbidden` with the reason.
+[[nodiscard]] http_reply forbidden(std::string reason);
+
+/// The reply for an actor's refusal (its code, message and status).
+[[nodiscard]] http_reply from_port_error(const actors::port_error& e);
+
+} // namespace aia::net
