@@ -395,7 +395,11 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       on_view(self, v);
       if (env.opt.accountant) {
         // Budgets may have changed keeper: reload each from the store on its next use.
-        self->send(env.opt.accountant, forget_atom::value);
+        self->request(env.opt.accountant, caf::infinite, forget_atom::value)
+          .then([](bool) {},
+                [](caf::error& err) {
+                  log::warn("session.forget_budgets_failed", {{"errc", caf::to_string(err)}});
+                });
       }
     },
     [self](stats_atom) { return self->state.stats; },

@@ -9,6 +9,7 @@
 // loading the budget. Every spend is granted (the limit is far away); each one rewrites its
 // budget's whole ledger, so the ledger's length is printed too. T scheduler threads (default 2,
 // the node's default). DIR (default: a fresh directory under /tmp) holds the store.
+#include "bench/bench_args.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/privacy_accountant.hpp"
 #include "actors/store_writer.hpp"
@@ -29,29 +30,14 @@
 #include <string_view>
 #include <vector>
 
+using aia::bench::option;
+using aia::bench::option_text;
+
 namespace {
 
 namespace fs = std::filesystem;
 using namespace aia;
 using clock_type = std::chrono::steady_clock;
-
-long option(int argc, char** argv, std::string_view name, long fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) {
-      return std::strtol(argv[i + 1], nullptr, 10);
-    }
-  }
-  return fallback;
-}
-
-std::string option_text(int argc, char** argv, std::string_view name) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) {
-      return argv[i + 1];
-    }
-  }
-  return {};
-}
 
 /// What the requesters of one case measured; each adds its own figures when it is done.
 struct run_stats {

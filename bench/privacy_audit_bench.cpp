@@ -7,6 +7,7 @@
 // M entries (default 100000), written directly with the documented mac, then verified by
 // verify_file and by audit_log::open. DIR (default: a fresh directory under /tmp) should sit on
 // the disk the node's log would use: the append figures are the disk's fsync latency.
+#include "bench/bench_args.hpp"
 #include "privacy/audit_log.hpp"
 
 #include <openssl/evp.h>
@@ -24,6 +25,9 @@
 #include <thread>
 #include <vector>
 
+using aia::bench::option;
+using aia::bench::option_text;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -33,24 +37,6 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-long option(int argc, char** argv, std::string_view name, long fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) {
-      return std::strtol(argv[i + 1], nullptr, 10);
-    }
-  }
-  return fallback;
-}
-
-std::string option_text(int argc, char** argv, std::string_view name) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) {
-      return argv[i + 1];
-    }
-  }
-  return {};
 }
 
 aia::privacy::audit_details sample_details(long i) {

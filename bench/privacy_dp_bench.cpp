@@ -5,6 +5,7 @@
 //
 // N samples per row (default 300000), one thread. "words" is the mean number of 64-bit random
 // words a sample consumed (counted on the seeded generator): the samplers' entropy cost.
+#include "bench/bench_args.hpp"
 #include "privacy/dp_accounting.hpp"
 #include "privacy/dp_sampling.hpp"
 
@@ -18,19 +19,12 @@
 #include <string_view>
 #include <vector>
 
+using aia::bench::option;
+
 namespace {
 
 using namespace aia::privacy;
 using clock_type = std::chrono::steady_clock;
-
-long option(int argc, char** argv, std::string_view name, long fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) {
-      return std::strtol(argv[i + 1], nullptr, 10);
-    }
-  }
-  return fallback;
-}
 
 /// Counts the words drawn through it from another source.
 class counting_random final : public random_source {

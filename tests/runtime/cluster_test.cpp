@@ -6,6 +6,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/tokens.hpp"
 #include "tests/support/wire.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -426,4 +427,48 @@ TEST_CASE("a consent withdrawal through one node holds on every node at once") {
   auto alive = (dead + 1) % 3;
   CHECK(post(c[alive].port(), "consent-user") == 403);
   CHECK(profile_count(c[alive].port(), "consent-user") == 1);
+}
+
+TEST_CASE("an erasure through any node erases the user at its owner, and one global budget serves the cluster") {
+  test_cluster c{3, {"--session.idle_timeout=0.3", "--privacy.global_epsilon=0.25"}};
+  aia::runtime::placement p{c.names()};
+  // Users owned by each node; the erasure is asked of a node that does not own the user.
+  std::string victim = "erase-in-cluster-0";
+  for (int i = 0; p.owner(victim) == "a"; ++i) {
+    victim = "erase-in-cluster-" + std::to_string(i);
+  }
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(post(c[1].port(), victim) == 200);
+  }
+  auto res = http_request(c[0].port(), "DELETE", std::string{api} + "/user/" + victim);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  auto receipt = nlohmann::json::parse(res.body);
+  CHECK(receipt["deleted"]["events"] == 3);
+  for (const auto& l : receipt["locations"]) {
+    if (l["place"] == "session") {
+      CHECK(l["node"] == p.owner(victim));
+    }
+  }
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(http_request(c[i].port(), "GET", std::string{api} + "/profile/" + victim).status
+          == 404);
+  }
+  // Aggregates asked of different nodes draw on the one global budget (kept by the owner of
+  // "#global"): 0.1 + 0.1 fit in 0.25, the third is refused wherever it is asked.
+  auto analyst = header_list{{"Authorization", "Bearer " + token_for("ana", "analyst")}};
+  auto agg = [&](std::size_t i) {
+    return http_request(c[i].port(), "GET", std::string{api} + "/analytics/aggregate?epsilon=0.1",
+                        {}, analyst)
+      .status;
+  };
+  CHECK(agg(0) == 200);
+  CHECK(agg(1) == 200);
+  CHECK(agg(2) == 429);
+  CHECK(agg(0) == 429);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto s = nlohmann::json::parse(
+      http_request(c[i].port(), "GET", std::string{api} + "/privacy/status").body);
+    CHECK(s["global_budget"]["releases"] == 2);
+  }
 }
