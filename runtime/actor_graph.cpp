@@ -14,6 +14,7 @@
 #include "actors/session_supervisor.hpp"
 #include "actors/store_writer.hpp"
 #include "runtime/cluster_node.hpp"
+#include "runtime/pseudonymous_store.hpp"
 #include "runtime/redis_store.hpp"
 #include "model/state_model.hpp"
 #include "privacy/audit_log.hpp"
@@ -160,7 +161,7 @@ std::shared_ptr<const privacy::sealer> open_sealer(const node_config& cfg,
 /// and must share the key ring too: store.keyring_file), else SQLite in the data directory.
 /// Throws std::invalid_argument for a bad REDIS_URL, std::runtime_error if the store cannot be
 /// opened.
-std::shared_ptr<store> open_store(const node_config& cfg) {
+std::unique_ptr<store> open_backend(const node_config& cfg) {
   if (!cfg.redis_url.empty()) {
     auto opt = parse_redis_url(cfg.redis_url);
     // Nodes sharing a Redis must share the key ring (store.keyring_file). A ring made now
@@ -182,6 +183,18 @@ std::shared_ptr<store> open_store(const node_config& cfg) {
   return open_sqlite_store(path.string(),
                            cfg.store.sync == "full" ? sqlite_sync::full : sqlite_sync::normal,
                            open_sealer(cfg, path));
+}
+
+/// The node's store; at Maximum every user's data is kept under a keyed pseudonym (the key in
+/// `<key ring>.pseudonym`, shared by a cluster as the ring is), so the store holds no user id.
+std::shared_ptr<store> open_store(const node_config& cfg) {
+  auto backend = open_backend(cfg);
+  if (cfg.privacy.level != privacy_level::maximum) {
+    return backend;
+  }
+  auto key = keyring_file(cfg);
+  key += ".pseudonym";
+  return make_pseudonymous_store(std::move(backend), privacy::pseudonymizer::from_key_file(key));
 }
 
 /// The retention sweeper of the level, or none when no raw event is kept (Maximum).

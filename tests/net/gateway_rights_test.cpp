@@ -229,3 +229,31 @@ TEST_CASE("consent changes, erasures and exports land in a verifiable audit log 
   INFO(r.output);
   CHECK(r.status == 0);
 }
+
+TEST_CASE("at MAXIMUM the store holds no user id, and the user's rights still work") {
+  node_options o;
+  o.env = {{"PRIVACY_LEVEL", "MAXIMUM"}};
+  node_process node{o};
+  const std::string who = "max-user-5c2e";
+  REQUIRE(http_request(node.port(), "PUT", std::string{api} + "/consent/" + who,
+                       R"({"personalization": true, "analytics": true})")
+            .status
+          == 200);
+  post_n(node, who, 2);
+  CHECK(profile_count(node.port(), who) == 2);
+  auto x = json::parse(http_request(node.port(), "GET", user_path(who, "/export")).body);
+  CHECK(x["events"].empty());  // Maximum keeps no raw events
+  CHECK(x["records"].size() == 1);
+  REQUIRE(node.terminate() == 0);
+  CHECK(files_containing(node.data_dir(), who).empty());
+  node.restart();
+  // The consent is found again under the pseudonym, and erased under it.
+  auto c = json::parse(
+    http_request(node.port(), "GET", std::string{api} + "/consent/" + who).body);
+  CHECK(c["consent"]["analytics"] == true);
+  auto r = json::parse(http_request(node.port(), "DELETE", user_path(who)).body);
+  CHECK(r["deleted"]["records"] == 1);
+  auto after = json::parse(
+    http_request(node.port(), "GET", std::string{api} + "/consent/" + who).body);
+  CHECK(after["version"] == 0);
+}
