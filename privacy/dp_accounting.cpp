@@ -70,15 +70,30 @@ std::vector<double> make_orders() {
   return orders;
 }
 
-/// A ledger's RDP curve: Gaussians collapse into one ρ; each pure release adds its own term.
+/// A ledger's RDP curve: Gaussians collapse into one ρ; pure releases add one term per distinct
+/// ε, times how many share it (a ledger of many equal releases costs one term, not one each).
 struct rdp_ledger {
   double rho = 0;
-  std::vector<double> pure_epsilons;
+  std::vector<double> pure_epsilons;                         ///< as collected
+  std::vector<std::pair<double, std::uint64_t>> pure_terms;  ///< distinct ε and their counts
+
+  /// Groups pure_epsilons into pure_terms; call once before at().
+  void group() {
+    std::sort(pure_epsilons.begin(), pure_epsilons.end());
+    pure_terms.clear();
+    for (double eps : pure_epsilons) {
+      if (!pure_terms.empty() && pure_terms.back().first == eps) {
+        ++pure_terms.back().second;
+      } else {
+        pure_terms.emplace_back(eps, 1);
+      }
+    }
+  }
 
   [[nodiscard]] double at(double alpha) const {
     double total = alpha * rho;
-    for (double eps : pure_epsilons) {
-      total += rdp_pure_dp(alpha, eps);
+    for (const auto& [eps, n] : pure_terms) {
+      total += static_cast<double>(n) * rdp_pure_dp(alpha, eps);
     }
     return total;
   }
@@ -290,6 +305,7 @@ ledger_bound compose_ledger(std::span<const dp_release> releases, double target_
   out.advanced_epsilon = slack > 0 ? compose_advanced(parts, slack).epsilon : infinity;
   out.rdp_epsilon = infinity;
   if (rdp_applies && !releases.empty()) {
+    curve.group();
     std::tie(out.rdp_epsilon, out.rdp_order) = best_rdp_epsilon(curve, target_delta);
   }
 
