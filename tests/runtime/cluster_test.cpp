@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 using namespace aia::test;
@@ -453,6 +454,26 @@ TEST_CASE("an erasure through any node erases the user at its owner, and one glo
   for (std::size_t i = 0; i < 3; ++i) {
     CHECK(http_request(c[i].port(), "GET", std::string{api} + "/profile/" + victim).status
           == 404);
+  }
+  // Redis holds no trace of the id: no key names it, and no set, sorted set or hash (the user
+  // indexes among them) lists it.
+  std::istringstream keys{c.redis().cli({"--scan"})};
+  for (std::string key; std::getline(keys, key);) {
+    if (key.empty()) {
+      continue;
+    }
+    INFO("key " << key);
+    CHECK(key.find(victim) == std::string::npos);
+    auto type = c.redis().cli({"TYPE", key});
+    std::string members;
+    if (type.find("zset") == 0) {
+      members = c.redis().cli({"ZRANGE", key, "0", "-1"});
+    } else if (type.find("set") == 0) {
+      members = c.redis().cli({"SMEMBERS", key});
+    } else if (type.find("hash") == 0) {
+      members = c.redis().cli({"HKEYS", key});
+    }
+    CHECK(members.find(victim) == std::string::npos);
   }
   // Aggregates asked of different nodes draw on the one global budget (kept by the owner of
   // "#global"): 0.1 + 0.1 fit in 0.25, the third is refused wherever it is asked.
