@@ -13,6 +13,7 @@
 #include "privacy/paillier_sum.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
 
@@ -47,10 +48,6 @@ constexpr std::string_view consent_kind = "consent";
 constexpr double week_seconds = 7 * 86400;
 constexpr auto ask_timeout = std::chrono::seconds(60);
 constexpr std::array<std::string_view, 3> device_names{"mobile", "tablet", "desktop_or_other"};
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // -- users as analytics sees them -----------------------------------------------------------
 
@@ -396,7 +393,7 @@ void finish_aggregate(analytics_ptr self, const analytics_env& env, aggregate_jo
   out.users_excluded_no_consent = job.excluded;
   out.budget = job.budget;
   out.homomorphic = env.key != nullptr;
-  out.released_at = wall_now();
+  out.released_at = runtime::wall_seconds();
   env.aggregates->inc();
   if (env.deps.audit) {
     caf::anon_send(env.deps.audit, audit_atom::value,
@@ -506,7 +503,7 @@ caf::result<anonymized_release> on_anonymize(analytics_ptr self, const env_ptr& 
         }
         auto out = make_export(job->records, job->query.k, job->query.l);
         out.users_excluded_no_consent = job->excluded;
-        out.released_at = wall_now();
+        out.released_at = runtime::wall_seconds();
         env->exports->inc();
         env->k->set(static_cast<double>(out.achieved_k));
         env->l->set(static_cast<double>(out.achieved_l));

@@ -6,6 +6,7 @@
 #include "actors/messages/store.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
 
@@ -20,11 +21,6 @@ namespace aia::actors {
 namespace {
 
 constexpr std::string_view budget_kind = "budget";
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct waiting_spend {
   spend_request request;
@@ -204,7 +200,7 @@ void charge(accountant_ptr self, const accountant_env& env, const std::string& n
             spend_request& r, caf::typed_response_promise<budget_report> rp) {
   auto& slot = self->state.budgets[name];
   auto next = slot.staged;
-  auto now = wall_now();
+  auto now = runtime::wall_seconds();
   privacy::ledger_entry entry{std::move(r.operation), std::move(r.purpose),
                               privacy::dp_release{static_cast<privacy::mechanism_kind>(
                                                     r.mechanism > 1 ? 0 : r.mechanism),
@@ -331,7 +327,7 @@ caf::behavior accountant(accountant_ptr self, accountant_env env) {
     [self, env](budget_atom, const std::string& name) -> caf::result<budget_report> {
       auto i = self->state.budgets.find(name);
       if (i != self->state.budgets.end() && i->second.loaded && !i->second.forgetting) {
-        i->second.staged.roll(wall_now());
+        i->second.staged.roll(runtime::wall_seconds());
         return report_of(i->second.staged, false);
       }
       // Not loaded yet: a zero spend would be refused, so load through a look-only path.
@@ -348,7 +344,7 @@ caf::behavior accountant(accountant_ptr self, accountant_env env) {
                 }
               }
             }
-            b.roll(wall_now());
+            b.roll(runtime::wall_seconds());
             rp.deliver(report_of(b, false));
           },
           [rp](caf::error&) mutable { rp.deliver(make_error(session_errc::store_failed)); });

@@ -10,6 +10,7 @@
 #include "privacy/consent.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
 
@@ -27,11 +28,6 @@ namespace {
 constexpr auto cluster_request = std::chrono::seconds{30};
 /// Users per page of a store scan or an export read.
 constexpr std::uint64_t page_size = 500;
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct officer_metrics {
   runtime::counter* erasures;
@@ -148,7 +144,7 @@ caf::result<user_export> export_user(officer_ptr self, const officer_env& env, s
   auto rp = self->make_response_promise<user_export>();
   auto out = std::make_shared<user_export>();
   out->user_id = user;
-  out->exported_at = wall_now();
+  out->exported_at = runtime::wall_seconds();
   out->consent_mode = static_cast<std::uint8_t>(
     env.deps.settings.consent_mode == "explicit" ? privacy::consent_mode::explicit_grant
                                                  : privacy::consent_mode::implied);
@@ -277,7 +273,7 @@ compliance_report judge(officer_ptr self, const officer_env& env, const scan_tal
                         const budget_report& global) {
   const auto& s = env.deps.settings;
   auto& st = self->state;
-  auto now = wall_now();
+  auto now = runtime::wall_seconds();
   compliance_report r{now, s.level, s.consent_mode, {}};
   bool explicit_mode = s.consent_mode == "explicit";
   auto users_f = static_cast<double>(t.processed);

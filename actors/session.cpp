@@ -9,6 +9,7 @@
 #include "model/state_model.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
 
@@ -43,11 +44,6 @@ using clock = std::chrono::steady_clock;
 /// local and always answer (a dead receiver still yields an error at once), and every timeout
 /// costs a round through CAF's clock thread, which showed up first in profiles under load.
 constexpr auto local_request = caf::infinite;
-
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// What one admitted batch turns into.
 struct batch_plan {
@@ -123,7 +119,7 @@ batch_plan plan_batch(session_state& st, interaction_batch& b, const session_opt
     auto pos = ++st.assigned_seq;
     if (opt.persist_events) {
       plan.events.push_back(runtime::stored_event{
-        st.user, pos, *client, seq, x.timestamp, wall_seconds(),
+        st.user, pos, *client, seq, x.timestamp, runtime::wall_seconds(),
         model::encode_interaction(x, opt.keep_element_id)});
     }
     plan.fresh.push_back(std::move(x));
@@ -170,7 +166,7 @@ bool same_recommendations(const std::vector<model::recommendation>& a,
 /// Sets the state from a model output and re-derives the recommendations.
 bool apply_state(session_state& st, model::user_state s, const session_options& opt) {
   s.interaction_count = st.data.interaction_count;
-  s.updated_at = wall_seconds();
+  s.updated_at = runtime::wall_seconds();
   st.state = std::move(s);
   auto recs = model::recommend(st.user, st.state, opt.recommender);
   bool changed = !same_recommendations(recs, st.recs);
@@ -259,7 +255,7 @@ void write_snapshot(session_ptr self, const deps_ptr& deps, std::function<void(b
     return;
   }
   st.data.state_updated_at = st.state.updated_at;
-  runtime::snapshot_record rec{st.user, st.data.last_seq, encode_snapshot(st.data), wall_seconds()};
+  runtime::snapshot_record rec{st.user, st.data.last_seq, encode_snapshot(st.data), runtime::wall_seconds()};
   auto seq = rec.seq;
   self->request(deps->store, local_request, write_atom::value,
                 std::vector<runtime::stored_event>{}, std::vector<runtime::snapshot_record>{rec})
@@ -444,7 +440,7 @@ caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps
   }
   auto next = st.consent_staged;
   try {
-    next.apply(std::move(set), wall_seconds(), std::move(u.source));
+    next.apply(std::move(set), runtime::wall_seconds(), std::move(u.source));
   } catch (const std::invalid_argument&) {
     return make_error(session_errc::invalid_consent);
   }
@@ -453,7 +449,7 @@ caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps
     st.consent = next;
   }
   runtime::user_record rec{st.user, std::string{consent_kind}, next.version(), next.encode(),
-                           wall_seconds()};
+                           runtime::wall_seconds()};
   auto rp = self->make_response_promise<consent_reply>();
   ++st.inflight;
   self->request(deps->store, local_request, put_record_atom::value, std::move(rec))

@@ -8,6 +8,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/placement.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
 
@@ -92,11 +93,6 @@ void finish_drain_if_done(supervisor_ptr self) {
   }
 }
 
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 /// Answers everyone waiting for the erasure of `user` and ends it.
 void finish_erasure(supervisor_ptr self, const std::string& user, const caf::error& err) {
   auto i = self->state.erasing.find(user);
@@ -105,7 +101,7 @@ void finish_erasure(supervisor_ptr self, const std::string& user, const caf::err
   }
   auto job = std::move(i->second);
   self->state.erasing.erase(i);
-  job.receipt.completed_at = wall_seconds();
+  job.receipt.completed_at = runtime::wall_seconds();
   for (auto& rp : job.waiters) {
     if (err) {
       rp.deliver(err);
@@ -165,7 +161,7 @@ caf::result<erasure_receipt> erase_user(supervisor_ptr self, const supervisor_en
   }
   job->second.receipt.user_id = user;
   job->second.receipt.node = env.opt.node_name;
-  job->second.receipt.requested_at = wall_seconds();
+  job->second.receipt.requested_at = runtime::wall_seconds();
   auto u = st.users.find(user);
   if (u != st.users.end() && u->second.session) {
     // The session finishes its batches in flight and stops; its down message erases the rest.

@@ -28,6 +28,9 @@ struct http_reply {
 /// 403 `forbidden` with the reason.
 [[nodiscard]] http_reply forbidden(std::string reason);
 
+/// 400 `invalid_field` for a user id that is not 1-128 characters of [A-Za-z0-9._:@-].
+[[nodiscard]] http_reply invalid_user_id();
+
 /// The reply for an actor's refusal (its code, message and status).
 [[nodiscard]] http_reply from_port_error(const actors::port_error& e);
 

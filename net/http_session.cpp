@@ -110,9 +110,7 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (websocket::is_upgrade(req) && route_ == "/ws" && !operator_port_) {
     auto user = ws_user_of(target);
     if (!is_valid_user_id(user)) {
-      return reply(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
-                                                      "[A-Za-z0-9._:@-]", "user_id"}),
-                   true);
+      return reply(invalid_user_id(), true);
     }
     if (ctx_.shutting_down) {
       return reply(error_reply(503, {"overloaded", "the node is shutting down", ""}), true);

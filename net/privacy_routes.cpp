@@ -43,12 +43,21 @@ std::function<void(actors::outcome<T>)> reply_with(std::function<void(http_reply
   };
 }
 
-http_reply invalid_user() {
-  return error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
-                                            "[A-Za-z0-9._:@-]", "user_id"});
-}
-
 } // namespace
+
+http_reply consent_view(const actors::outcome<actors::consent_reply>& out) {
+  if (const auto* err = std::get_if<actors::port_error>(&out)) {
+    return from_port_error(*err);
+  }
+  const auto& r = std::get<actors::consent_reply>(out);
+  auto state = privacy::consent_state::decode(r.state.data(), r.state.size());
+  if (!state) {
+    return error_reply(500, {"internal_error", "the consent record is unreadable", ""});
+  }
+  http_reply reply;
+  reply.body = rest_consent(r.user_id, *state, static_cast<privacy::consent_mode>(r.mode));
+  return reply;
+}
 
 std::string_view privacy_routes::route_of(std::string_view rest) {
   if (rest == status_path) {
@@ -154,7 +163,7 @@ void privacy_routes::user_route(std::string_view method, std::string user,
     return done(method_not_allowed(allow));
   }
   if (!is_valid_user_id(user)) {
-    return done(invalid_user());
+    return done(invalid_user_id());
   }
   auto op = action == "/opt-out" ? auth::operation::manage_consent
                                  : auth::operation::exercise_rights;
@@ -181,20 +190,8 @@ void privacy_routes::user_route(std::string_view method, std::string user,
   u.granted.push_back(0);
   u.source = who.subject == user ? "user" : std::string{"admin:"} + who.subject;
   port_.change_consent(user, std::move(u),
-                       [user, done = std::move(done)](actors::outcome<actors::consent_reply> out) {
-                         if (auto* err = std::get_if<actors::port_error>(&out)) {
-                           return done(from_port_error(*err));
-                         }
-                         auto& r = std::get<actors::consent_reply>(out);
-                         auto c = privacy::consent_state::decode(r.state.data(), r.state.size());
-                         if (!c) {
-                           return done(error_reply(500, {"internal_error",
-                                                         "the consent record is unreadable", ""}));
-                         }
-                         http_reply reply;
-                         reply.body = rest_consent(r.user_id, *c,
-                                                   static_cast<privacy::consent_mode>(r.mode));
-                         done(std::move(reply));
+                       [done = std::move(done)](actors::outcome<actors::consent_reply> out) {
+                         done(consent_view(out));
                        });
 }
 

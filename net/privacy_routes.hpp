@@ -12,6 +12,10 @@
 
 namespace aia::net {
 
+/// The consent view of a consent change or look (500 if the stored record is unreadable), or
+/// the actor's refusal.
+[[nodiscard]] http_reply consent_view(const actors::outcome<actors::consent_reply>& out);
+
 /// Handles the routes below; the router has authenticated the caller already.
 ///   GET    /privacy/status         analyst, admin   level, settings, global budget
 ///   GET    /privacy/compliance     analyst, admin   each GDPR / CCPA duty, judged now

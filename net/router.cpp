@@ -4,6 +4,7 @@
 #include "net/consent_codec.hpp"
 
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -36,11 +37,6 @@ bool api_rest(std::string_view path, std::string_view& rest) {
   }
   rest = path.substr(api_base.size());
   return true;
-}
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 http_reply unauthorized(std::string reason) {
@@ -93,6 +89,11 @@ http_reply forbidden(std::string reason) {
   return error_reply(403, {"forbidden", std::move(reason), ""});
 }
 
+http_reply invalid_user_id() {
+  return error_reply(400, {"invalid_field", "user_id must be 1-128 characters of [A-Za-z0-9._:@-]",
+                           "user_id"});
+}
+
 http_reply error_reply(int status, wire_error e) {
   http_reply r;
   r.status = status;
@@ -110,7 +111,7 @@ router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
     per_address_(access_.ip_requests_per_minute), privacy_(port) {}
 
 access_result router::authenticate(std::string_view token, std::string_view address) {
-  auto now = now_seconds();
+  auto now = runtime::wall_seconds();
   std::variant<auth::principal, auth::auth_failure> who =
     token.empty() ? auth::auth_failure{401, "a bearer token is required (Authorization: Bearer "
                                             "<JWT>)"}
@@ -258,7 +259,7 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
 void router::post_interaction(const auth::principal& who, std::string body,
                               std::function<void(http_reply)> done) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
-  auto parsed = parse_interaction(body, limits_, now_seconds());
+  auto parsed = parse_interaction(body, limits_, runtime::wall_seconds());
   if (auto* err = std::get_if<wire_error>(&parsed)) {
     return done(error_reply(400, std::move(*err)));
   }
@@ -287,8 +288,7 @@ void router::post_interaction(const auth::principal& who, std::string body,
 void router::consent(const auth::principal& who, bool change, std::string user,
                      std::string body, std::function<void(http_reply)> done) {
   if (!is_valid_user_id(user)) {
-    return done(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
-                                                   "[A-Za-z0-9._:@-]", "user_id"}));
+    return done(invalid_user_id());
   }
   if (!auth::allowed(who, auth::operation::manage_consent, user)) {
     return done(forbidden("this token may not see or change another user's consent"));
@@ -302,17 +302,7 @@ void router::consent(const auth::principal& who, bool change, std::string user,
     parsed = std::move(std::get<consent_change_body>(p));
   }
   auto reply_with = [done = std::move(done)](actors::outcome<actors::consent_reply> out) {
-    if (auto* err = std::get_if<actors::port_error>(&out)) {
-      return done(from_port_error(*err));
-    }
-    auto& r = std::get<actors::consent_reply>(out);
-    auto state = privacy::consent_state::decode(r.state.data(), r.state.size());
-    if (!state) {
-      return done(error_reply(500, {"internal_error", "the consent record is unreadable", ""}));
-    }
-    http_reply reply;
-    reply.body = rest_consent(r.user_id, *state, static_cast<privacy::consent_mode>(r.mode));
-    done(std::move(reply));
+    done(consent_view(out));
   };
   if (!change) {
     return port_.consent(std::move(user), std::move(reply_with));
@@ -330,8 +320,7 @@ void router::consent(const auth::principal& who, bool change, std::string user,
 void router::get_profile(const auth::principal& who, std::string user,
                          std::function<void(http_reply)> done) {
   if (!is_valid_user_id(user)) {
-    return done(error_reply(400, {"invalid_field", "user_id must be 1-128 characters of "
-                                                   "[A-Za-z0-9._:@-]", "user_id"}));
+    return done(invalid_user_id());
   }
   if (!auth::allowed(who, auth::operation::read_profile, user)) {
     return done(forbidden("this token may not read another user's profile"));

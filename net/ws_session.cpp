@@ -4,6 +4,7 @@
 #include "net/auth/authenticator.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -21,11 +22,6 @@ namespace http = beast::http;
 
 namespace {
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 } // namespace
 
 template <class Stream>
@@ -34,7 +30,7 @@ ws_session<Stream>::ws_session(Stream&& stream, detail::gateway_context& ctx, st
   : ws_(std::move(stream)), ctx_(ctx), user_(std::move(user)), slot_(std::move(slot)),
     valid_until_(valid_until) {
   if (ctx_.opt.ws_messages_per_minute > 0) {
-    rate_.emplace(ctx_.opt.ws_messages_per_minute, now_seconds());
+    rate_.emplace(ctx_.opt.ws_messages_per_minute, runtime::wall_seconds());
   }
 }
 
@@ -108,7 +104,7 @@ void ws_session<Stream>::on_read(beast::error_code ec, std::size_t) {
 template <class Stream>
 void ws_session<Stream>::handle_message(std::string_view text) {
   auto received = std::chrono::steady_clock::now().time_since_epoch().count();
-  auto now = now_seconds();  // one clock read for the expiry, the rate and the parse
+  auto now = runtime::wall_seconds();  // one clock read for the expiry, the rate and the parse
   if (valid_until_ > 0 && now > valid_until_) {
     // The token that opened the socket has expired: no more work on it; reconnect with a new one.
     send({ws_error({"unauthorized", "the token has expired; reconnect with a fresh one", ""})});

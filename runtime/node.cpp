@@ -4,6 +4,7 @@
 #include "net/gateway.hpp"
 #include "runtime/actor_graph.hpp"
 #include "runtime/log.hpp"
+#include "runtime/wall_clock.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -47,11 +48,6 @@ net::auth::auth_settings auth_settings_of(const node_config& cfg) {
   s.jwks_file = cfg.auth.jwks_file;
   s.dev = cfg.dev;
   return s;
-}
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 } // namespace
@@ -98,7 +94,7 @@ std::uint16_t node::metrics_port() const {
 std::vector<std::pair<std::string, std::string>> node::dev_tokens() const {
   std::vector<std::pair<std::string, std::string>> out;
   if (impl_->auth) {
-    for (auto& t : impl_->auth->dev_tokens(now_seconds(), 24 * 3600.0)) {
+    for (auto& t : impl_->auth->dev_tokens(runtime::wall_seconds(), 24 * 3600.0)) {
       out.emplace_back(t.subject + " (role " + std::string{to_string(t.role)} + ")",
                        std::move(t.token));
     }
