@@ -3,6 +3,7 @@
 
 #include "actors/connection.hpp"
 #include "actors/messages/analytics.hpp"
+#include "actors/messages/learning.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/messages/rights.hpp"
 #include "actors/messages/session.hpp"
@@ -62,6 +63,12 @@ public:
                std::function<void(outcome<model::user_profile>)> done) override {
     one_shot<model::user_profile>(sys_, sup_, timeout_, std::move(done), profile_atom::value,
                                   std::move(user));
+  }
+
+  void learning(std::string user, learning_query q,
+                std::function<void(outcome<learning_reply>)> done) override {
+    one_shot<learning_reply>(sys_, sup_, timeout_, std::move(done), learn_atom::value,
+                             std::move(user), std::move(q));
   }
 
   void consent(std::string user, std::function<void(outcome<consent_reply>)> done) override {

@@ -33,6 +33,10 @@ const char* to_string(session_errc x) noexcept {
       return "consent_required";
     case session_errc::invalid_consent:
       return "invalid_consent";
+    case session_errc::unknown_skill:
+      return "unknown_skill";
+    case session_errc::learning_disabled:
+      return "learning_disabled";
   }
   return "unknown";
 }
@@ -54,6 +58,12 @@ port_error to_port_error(const caf::error& err) {
                                     "/consent/{user_id}); nothing was processed or stored", 403};
       case session_errc::invalid_consent:
         return {"invalid_field", "a consent change must name each purpose at most once", 400};
+      case session_errc::unknown_skill:
+        return {"not_found", "the goal skill is neither in the skill graph nor answered by this "
+                             "user", 404};
+      case session_errc::learning_disabled:
+        return {"not_found", "adaptive learning is switched off on this node "
+                             "(features.enable_adaptive_learning)", 404};
       case session_errc::store_unavailable:
         return {"overloaded", "the store is unavailable and this node's buffer for the outage "
                               "is full; nothing was stored, retry later", 503};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "actors/analytics_types.hpp"
+#include "actors/learning_types.hpp"
 #include "actors/privacy_types.hpp"
 #include "actors/rights_types.hpp"
 #include "actors/session_types.hpp"
@@ -67,6 +68,9 @@ public:
   virtual void change_consent(std::string user, consent_update change,
                               std::function<void(outcome<consent_reply>)> done) = 0;
 
+  /// Asks the user's learner (mastery, next step, path, item memory) at its session.
+  virtual void learning(std::string user, learning_query q,
+                        std::function<void(outcome<learning_reply>)> done) = 0;
   /// The privacy settings and the global budget now (nothing spent by asking).
   virtual void privacy(std::function<void(outcome<privacy_status>)> done) = 0;
 

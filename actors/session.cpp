@@ -2,13 +2,17 @@
 #include "actors/session.hpp"
 
 #include "actors/messages/analyzer.hpp"
+#include "actors/messages/learning.hpp"
 #include "actors/messages/session.hpp"
 #include "actors/messages/store.hpp"
+#include "actors/learning_view.hpp"
 #include "actors/session_snapshot.hpp"
 #include "model/interaction_codec.hpp"
+#include "model/learning/learner.hpp"
 #include "model/state_model.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/prediction_monitor.hpp"
 #include "runtime/wall_clock.hpp"
 
 #include <caf/all.hpp>
@@ -19,7 +23,7 @@
 namespace aia::actors {
 
 session_metrics session_metrics::make(runtime::metrics_registry& reg) {
-  return session_metrics{
+  session_metrics m{
     reg.get_counter("interactions_total", "Interactions applied to user sessions"),
     reg.get_counter("interactions_duplicate_total",
                     "Interactions acknowledged again without being applied (idempotent repeats)"),
@@ -33,7 +37,17 @@ session_metrics session_metrics::make(runtime::metrics_registry& reg) {
     reg.get_gauge("unconsented_processing_attempts",
                   "Interactions refused since start because the user had not consented to "
                   "personalization (only grows)"),
+    reg.get_counter("learning_answers_total",
+                    "Graded answers folded into learners (POST /learning/answer and answer "
+                    "interactions)"),
+    std::make_shared<runtime::prediction_monitor>(),
   };
+  reg.add_callback_gauge(
+    "model_prediction_accuracy",
+    "Share of the latest 1000 graded answers on this node whose knowledge-tracing prediction "
+    "made before the answer (p >= 0.5 means right) matched it; NaN below 50 answers",
+    [p = m.predictions] { return p->accuracy(); });
+  return m;
 }
 
 namespace {
@@ -133,8 +147,11 @@ batch_plan plan_batch(session_state& st, interaction_batch& b, const session_opt
   return plan;
 }
 
-/// Folds applied interactions into the window and counters.
-void fold(session_snapshot& d, const model::interaction& x, std::uint64_t pos) {
+/// Folds applied interactions into the window, counters and learner; a graded answer's outcome
+/// (the prediction made before it) is returned.
+std::optional<model::learning::answer_outcome>
+fold(session_snapshot& d, const model::interaction& x, std::uint64_t pos,
+     const model::learning::learning_engine& learning) {
   d.window.add(x);
   ++d.interaction_count;
   ++d.counts_by_type[static_cast<std::size_t>(x.type)];
@@ -143,6 +160,7 @@ void fold(session_snapshot& d, const model::interaction& x, std::uint64_t pos) {
   }
   d.last_seen = std::max(d.last_seen, x.timestamp);
   d.last_seq = std::max(d.last_seq, pos);
+  return learning.observe(d.learner, x);
 }
 
 bool same_recommendations(const std::vector<model::recommendation>& a,
@@ -163,12 +181,19 @@ bool same_recommendations(const std::vector<model::recommendation>& a,
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_params);
 }
 
-/// Sets the state from a model output and re-derives the recommendations.
-bool apply_state(session_state& st, model::user_state s, const session_options& opt) {
+/// Sets the state from a model output and re-derives the recommendations. Once the learner has
+/// engaged with content of known modality, the learning style is that evidence's preference
+/// (engagement and success per modality) instead of the behaviour model's estimate.
+bool apply_state(session_state& st, model::user_state s, const session_deps& deps) {
   s.interaction_count = st.data.interaction_count;
   s.updated_at = runtime::wall_seconds();
+  if (auto style = deps.learning->style(st.data.learner); style.evidence > 0) {
+    s.style_scores = style.scores;
+    s.primary_style = style.primary;
+    s.confidence.learning_style = style.confidence;
+  }
   st.state = std::move(s);
-  auto recs = model::recommend(st.user, st.state, opt.recommender);
+  auto recs = model::recommend(st.user, st.state, deps.opt.recommender);
   bool changed = !same_recommendations(recs, st.recs);
   st.recs = std::move(recs);
   return changed;
@@ -221,14 +246,14 @@ bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
       log::error("session.event_unreadable", {{"seq", e.seq}});
       return false;
     }
-    fold(st.data, *x, e.seq);
+    fold(st.data, *x, e.seq, *deps.learning);  // outcomes were counted when first applied
     st.data.dedupe.mark(e.client_id, e.client_seq);
   }
   st.assigned_seq = st.data.last_seq;
   if (st.data.interaction_count > 0) {
     std::vector<model::user_state> out;
     deps.predictor->predict({st.data.window.features()}, out);
-    apply_state(st, std::move(out.front()), deps.opt);
+    apply_state(st, std::move(out.front()), deps);
     st.state.updated_at = updated_at;  // when it was computed before, not now
   }
   return true;
@@ -324,7 +349,7 @@ void analyse(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_plan>
   self->request(analyzer, local_request, analyze_atom::value, st.data.window.features())
     .then(
       [self, deps, finish](analysis& a) mutable {
-        bool changed = apply_state(self->state, std::move(a.state), deps->opt);
+        bool changed = apply_state(self->state, std::move(a.state), *deps);
         finish(a.model_ms, changed);
       },
       [finish](caf::error& err) mutable {
@@ -343,7 +368,10 @@ void on_durable(session_ptr self, const deps_ptr& deps, std::shared_ptr<batch_pl
   }
   auto first = plan->ack.last_event_seq - plan->fresh.size() + 1;
   for (std::size_t i = 0; i < plan->fresh.size(); ++i) {
-    fold(st.data, plan->fresh[i], first + i);
+    if (auto outcome = fold(st.data, plan->fresh[i], first + i, *deps->learning)) {
+      deps->metrics->learning_answers.inc();
+      deps->metrics->predictions->record(outcome->p_predicted, outcome->correct);
+    }
   }
   deps->metrics->interactions.inc(plan->fresh.size());
   deps->metrics->duplicates.inc(plan->ack.duplicates);
@@ -527,6 +555,32 @@ caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor superviso
       ++self->state.handled;
       return consent_of(self->state, *deps);
     },
+    [self, deps](learn_atom, const std::string&,
+                 const learning_query& q) -> caf::result<learning_reply> {
+      auto& st = self->state;
+      ++st.handled;
+      if (!deps->learning->config().enabled) {
+        return make_error(session_errc::learning_disabled);
+      }
+      // Choosing items and paths from a learner's record is personalization.
+      if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
+        deps->metrics->consent_required.inc();
+        return make_error(session_errc::consent_required);
+      }
+      if (st.data.interaction_count == 0) {
+        self->send(self, idle_atom::value);  // nothing to keep: free the memory soon
+      } else {
+        st.last_active = clock::now();
+      }
+      learning_refusal why{};
+      auto r = make_learning_reply(*deps->learning, st.data.learner, st.state, st.user, q,
+                                   runtime::wall_seconds(), &why);
+      if (!r) {
+        return make_error(why == learning_refusal::unknown_skill ? session_errc::unknown_skill
+                                                                 : session_errc::not_found);
+      }
+      return std::move(*r);
+    },
     [self, deps](consent_atom, const std::string&, consent_update& u) {
       ++self->state.handled;
       self->state.last_active = clock::now();
@@ -593,6 +647,9 @@ caf::behavior session(session_ptr self, std::string user, deps_ptr deps,
 
 caf::actor spawn_session(caf::event_based_actor* parent, std::string user, session_deps deps,
                          std::vector<caf::actor> subscribers) {
+  if (!deps.learning) {
+    deps.learning = std::make_shared<const model::learning::learning_engine>();
+  }
   auto shared = std::make_shared<const session_deps>(std::move(deps));
   return parent->spawn<caf::monitored>(session, std::move(user), std::move(shared),
                                        std::move(subscribers),

@@ -14,7 +14,12 @@
 #include <string>
 #include <vector>
 
+namespace aia::model::learning {
+class learning_engine;
+} // namespace aia::model::learning
+
 namespace aia::runtime {
+class prediction_monitor;
 class metrics_registry;
 class counter;
 class gauge;
@@ -48,6 +53,9 @@ struct session_metrics {
   /// The spec's `unconsented_processing_attempts`: interactions refused for want of consent
   /// since the node started (a gauge that only grows, so that the spec's alert works as printed).
   runtime::gauge& unconsented;
+  runtime::counter& learning_answers; ///< graded answers folded in (learning_answers_total)
+  /// Live accuracy of the knowledge-tracing predictions (model_prediction_accuracy).
+  std::shared_ptr<runtime::prediction_monitor> predictions;
 
   static session_metrics make(runtime::metrics_registry& reg);
 };
@@ -60,6 +68,8 @@ struct session_deps {
   std::shared_ptr<const model::state_model> predictor; ///< for rehydration
   std::shared_ptr<session_metrics> metrics;
   session_options opt;
+  /// The adaptive learning engine (a default one when null).
+  std::shared_ptr<const model::learning::learning_engine> learning;
 };
 
 /// Spawns the session of `user`, monitored by `parent` (its supervisor). It first rehydrates from

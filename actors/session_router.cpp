@@ -2,6 +2,7 @@
 #include "actors/session_router.hpp"
 
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/learning.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
 #include "runtime/log.hpp"
@@ -102,6 +103,10 @@ caf::behavior session_router(router_ptr self, std::string self_name, caf::actor 
     [self, local](profile_atom a, std::string& user) -> caf::result<caf::message> {
       const auto& dst = owner_of(self, local, user);
       return self->delegate(dst, a, std::move(user));
+    },
+    [self, local](learn_atom a, std::string& user, learning_query& q) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, user);
+      return self->delegate(dst, a, std::move(user), std::move(q));
     },
     [self, local](consent_atom a, std::string& user) -> caf::result<caf::message> {
       const auto& dst = owner_of(self, local, user);

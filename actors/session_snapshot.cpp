@@ -7,14 +7,16 @@ namespace aia::actors {
 
 namespace {
 
-constexpr int snapshot_version = 1;
+/// Version 2 appends the learner (model/learning/learner.hpp) to version 1's nine elements;
+/// version 1 snapshots, written before, still decode (with an empty learner).
+constexpr int snapshot_version = 2;
 
 } // namespace
 
 std::vector<std::uint8_t> encode_snapshot(const session_snapshot& s) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk{buf};
-  pk.pack_array(9);
+  pk.pack_array(10);
   pk.pack(snapshot_version);
   pk.pack(s.last_seq);
   pk.pack(s.interaction_count);
@@ -33,6 +35,10 @@ std::vector<std::uint8_t> encode_snapshot(const session_snapshot& s) {
     pk.pack(w.floor);
     pk.pack(std::vector<std::uint64_t>(w.above.begin(), w.above.end()));
   }
+  auto learner = model::learning::encode_learner(s.learner);
+  pk.pack_bin(static_cast<std::uint32_t>(learner.size()));
+  pk.pack_bin_body(reinterpret_cast<const char*>(learner.data()),
+                   static_cast<std::uint32_t>(learner.size()));
   auto p = reinterpret_cast<const std::uint8_t*>(buf.data());
   return {p, p + buf.size()};
 }
@@ -41,8 +47,12 @@ std::optional<session_snapshot> decode_snapshot(const std::uint8_t* data, std::s
   try {
     auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size);
     const auto& o = oh.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 9
-        || o.via.array.ptr[0].as<int>() != snapshot_version) {
+    if (o.type != msgpack::type::ARRAY) {
+      return std::nullopt;
+    }
+    const auto version = o.via.array.size > 0 ? o.via.array.ptr[0].as<int>() : 0;
+    if (!(version == 1 && o.via.array.size == 9)
+        && !(version == snapshot_version && o.via.array.size == 10)) {
       return std::nullopt;
     }
     const auto* a = o.via.array.ptr;
@@ -61,7 +71,19 @@ std::optional<session_snapshot> decode_snapshot(const std::uint8_t* data, std::s
                        a[5].as<double>(),
                        a[6].as<double>(),
                        std::move(*window),
+                       {},
                        {}};
+    if (version == snapshot_version) {
+      if (a[9].type != msgpack::type::BIN) {
+        return std::nullopt;
+      }
+      auto learner = model::learning::decode_learner(
+        reinterpret_cast<const std::uint8_t*>(a[9].via.bin.ptr), a[9].via.bin.size);
+      if (!learner) {
+        return std::nullopt;
+      }
+      s.learner = std::move(*learner);
+    }
     for (std::uint32_t i = 0; i < a[8].via.array.size; ++i) {
       const auto& e = a[8].via.array.ptr[i];
       if (e.type != msgpack::type::ARRAY || e.via.array.size != 3) {

@@ -4,6 +4,7 @@
 #include "actors/dedupe.hpp"
 #include "model/features.hpp"
 #include "model/interaction.hpp"
+#include "model/learning/learner.hpp"
 
 #include <array>
 #include <cstdint>
@@ -22,6 +23,7 @@ struct session_snapshot {
   double state_updated_at = 0;           ///< when the state was last computed (server time)
   model::feature_window window;
   dedupe_table dedupe;
+  model::learning::learner_state learner; ///< mastery, memory and modality engagement
 };
 
 /// Encodes a snapshot (msgpack).

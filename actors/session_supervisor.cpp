@@ -2,6 +2,7 @@
 #include "actors/session_supervisor.hpp"
 
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/learning.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/messages/session.hpp"
 #include "actors/messages/store.hpp"
@@ -301,6 +302,13 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       }
       auto& e = ensure_session(self, env, user);
       return self->delegate(e.session, profile_atom::value, user);
+    },
+    [self, env](learn_atom a, std::string& user, learning_query& q) -> caf::result<caf::message> {
+      if (refused_while_erasing(self, user)) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, user);
+      return self->delegate(e.session, a, std::move(user), std::move(q));
     },
     [self, env](consent_atom a, std::string& user) -> caf::result<caf::message> {
       if (refused_while_erasing(self, user)) {

@@ -64,6 +64,18 @@ struct interaction {
   double session_duration = absent;  ///< milliseconds, >= 0
   std::string client_id;             ///< with seq: idempotency key; empty if none
   std::uint64_t seq = 0;             ///< 0 if none
+  // `learning_data` (an extension of PROTOCOL.md, see net/README.md): what the interaction was
+  // about, for the adaptive learning framework. item_id, skill and correct come together, on
+  // `answer` interactions only; a modality may be on any interaction.
+  std::string item_id;               ///< the learning item answered; empty if none
+  std::string skill;                 ///< the skill it exercises
+  std::int8_t correct = -1;          ///< -1 absent, 0 wrong, 1 right
+  std::int8_t modality = -1;         ///< the content's learning_style (0..4), -1 absent
 };
+
+/// True if `x` is a graded answer to a learning item.
+inline bool is_graded_answer(const interaction& x) noexcept {
+  return x.type == interaction_type::answer && x.correct >= 0 && !x.skill.empty();
+}
 
 } // namespace aia::model

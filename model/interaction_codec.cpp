@@ -10,7 +10,11 @@ namespace aia::model {
 
 namespace {
 
-constexpr int codec_version = 1;
+/// Version 2 appends the learning fields (item_id, skill, correct, modality) to version 1's 13
+/// elements; version 1 events, stored before, still decode.
+constexpr int codec_version = 2;
+constexpr std::uint32_t v1_size = 13;
+constexpr std::uint32_t v2_size = 17;
 
 /// A float64 exactly as it is. msgpack-c's pack_double turns integral values into integers, and
 /// its range check converts 2^64 to uint64_t, which is undefined behaviour (found by tests/fuzz:
@@ -31,7 +35,7 @@ void pack_f64(msgpack::sbuffer& buf, double d) {
 std::vector<std::uint8_t> encode_interaction(const interaction& x, bool keep_element_id) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk{buf};
-  pk.pack_array(13);
+  pk.pack_array(v2_size);
   pk.pack(codec_version);
   pack_f64(buf, x.timestamp);
   pk.pack(x.user_id);
@@ -45,6 +49,10 @@ std::vector<std::uint8_t> encode_interaction(const interaction& x, bool keep_ele
   pack_f64(buf, x.session_duration);
   pk.pack(x.client_id);
   pk.pack(x.seq);
+  pk.pack(x.item_id);
+  pk.pack(x.skill);
+  pk.pack(static_cast<int>(x.correct));
+  pk.pack(static_cast<int>(x.modality));
   auto p = reinterpret_cast<const std::uint8_t*>(buf.data());
   return {p, p + buf.size()};
 }
@@ -53,12 +61,16 @@ std::optional<interaction> decode_interaction(const std::uint8_t* data, std::siz
   try {
     // Limits before any allocation: msgpack reserves room for every element a header claims,
     // so 5 bytes could ask for 128 GiB (found by tests/fuzz). An interaction is an array of 13
-    // scalars with no maps; strings and binaries stay under 1 MiB; nesting 2 at most.
+    // or 17 scalars with no maps; strings and binaries stay under 1 MiB; nesting 2 at most.
     auto oh = msgpack::unpack(reinterpret_cast<const char*>(data), size, nullptr, nullptr,
-                              msgpack::unpack_limit(13, 0, 1 << 20, 1 << 20, 0, 2));
+                              msgpack::unpack_limit(v2_size, 0, 1 << 20, 1 << 20, 0, 2));
     const auto& o = oh.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 13
-        || o.via.array.ptr[0].as<int>() != codec_version) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size < v1_size) {
+      return std::nullopt;
+    }
+    auto version = o.via.array.ptr[0].as<int>();
+    if (!(version == 1 && o.via.array.size == v1_size)
+        && !(version == codec_version && o.via.array.size == v2_size)) {
       return std::nullopt;
     }
     const auto* a = o.via.array.ptr;
@@ -82,6 +94,17 @@ std::optional<interaction> decode_interaction(const std::uint8_t* data, std::siz
     x.session_duration = a[10].as<double>();
     x.client_id = a[11].as<std::string>();
     x.seq = a[12].as<std::uint64_t>();
+    if (version == codec_version) {
+      x.item_id = a[13].as<std::string>();
+      x.skill = a[14].as<std::string>();
+      auto correct = a[15].as<int>();
+      auto modality = a[16].as<int>();
+      if (correct < -1 || correct > 1 || modality < -1 || modality > 4) {
+        return std::nullopt;
+      }
+      x.correct = static_cast<std::int8_t>(correct);
+      x.modality = static_cast<std::int8_t>(modality);
+    }
     return x;
   } catch (const std::exception&) {
     return std::nullopt;

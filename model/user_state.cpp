@@ -19,4 +19,14 @@ std::string_view to_string(learning_style x) noexcept {
   return "unknown";
 }
 
+std::optional<learning_style> parse_learning_style(std::string_view name) noexcept {
+  for (int i = 0; i < learning_style_count; ++i) {
+    auto x = static_cast<learning_style>(i);
+    if (to_string(x) == name) {
+      return x;
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace aia::model

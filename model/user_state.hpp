@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ inline constexpr int learning_style_count = 5;
 
 /// Wire name of a learning style (`reading_writing`, ...).
 std::string_view to_string(learning_style x) noexcept;
+
+/// Parses a wire name (`visual`, ..., `multimodal`); nullopt for an unknown one.
+std::optional<learning_style> parse_learning_style(std::string_view name) noexcept;
 
 /// Valence, arousal and dominance in -1..1; activation in 0..1.
 struct emotional_state {

@@ -4,6 +4,7 @@
 #include "actors/gateway_port.hpp"
 #include "net/json_codec.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,5 +34,19 @@ struct http_reply {
 
 /// The reply for an actor's refusal (its code, message and status).
 [[nodiscard]] http_reply from_port_error(const actors::port_error& e);
+
+/// Turns an actor's outcome into a reply: the refusal's, or 200 with `render(value)`.
+template <class T, class Render>
+std::function<void(actors::outcome<T>)> reply_with(std::function<void(http_reply)> done,
+                                                   Render render) {
+  return [done = std::move(done), render](actors::outcome<T> out) {
+    if (auto* err = std::get_if<actors::port_error>(&out)) {
+      return done(from_port_error(*err));
+    }
+    http_reply r;
+    r.body = render(std::get<T>(out));
+    done(std::move(r));
+  };
+}
 
 } // namespace aia::net

@@ -172,6 +172,48 @@ void read_nested(const field_reader& r, model::interaction& x) {
   x.session_duration = context.number(context.find(f_session_duration), 0);
 }
 
+/// A right/wrong grade: true/false, or the 0/1 that knowledge-tracing data uses; -1 if absent.
+std::int8_t read_grade(const field_reader& r, const found& f) {
+  if (f.value != nullptr && f.value->is_number_integer()) {
+    auto v = f.value->get<std::int64_t>();
+    if (v == 0 || v == 1) {
+      return static_cast<std::int8_t>(v);
+    }
+    r.fail(f, "invalid_field", "must be true, false, 0 or 1");
+    return -1;
+  }
+  return r.flag(f);
+}
+
+/// The learning fields in `learning` (the `learning_data` object of an interaction, or the body
+/// of POST /learning/answer): item_id, skill and correct grade an `answer`; a modality fits any
+/// interaction. `need_item`: the item id is required.
+void read_learning(const field_reader& learning, model::interaction& x,
+                   const codec_limits& limits, bool need_item = false) {
+  const auto modality = learning.find(f_modality);
+  if (auto m = learning.enumeration(modality, model::parse_learning_style)) {
+    x.modality = static_cast<std::int8_t>(*m);
+  }
+  const auto item = need_item ? learning.need(f_item_id) : learning.find(f_item_id);
+  const auto skill = learning.find(f_skill);
+  const auto correct = learning.find(f_correct);
+  if (item.value == nullptr && skill.value == nullptr && correct.value == nullptr) {
+    return;
+  }
+  if (x.type != model::interaction_type::answer) {
+    const auto& f = correct.value != nullptr ? correct : skill.value != nullptr ? skill : item;
+    learning.fail(f, "invalid_field", "is only allowed on interactions of type answer");
+    return;
+  }
+  if (auto id = learning.text(item, 1, limits.max_element_id)) {
+    x.item_id = *id;
+  }
+  if (auto s = learning.text(learning.need(f_skill), 1, limits.max_element_id)) {
+    x.skill = *s;
+  }
+  x.correct = read_grade(learning, learning.need(f_correct));
+}
+
 /// Reads one interaction; errors go to the reader's sink.
 model::interaction read_interaction(const field_reader& r, const interaction_rules& rules) {
   model::interaction x;
@@ -183,6 +225,7 @@ model::interaction read_interaction(const field_reader& r, const interaction_rul
     x.element_id = *id;
   }
   read_nested(r, x);
+  read_learning(r.object(f_learning_data), x, rules.limits);
   auto key = read_idempotency(r, rules.limits);
   x.client_id = std::move(key.client_id);
   x.seq = key.seq;
@@ -312,6 +355,27 @@ parse_result<model::interaction> parse_interaction(std::string_view body,
   const interaction_rules rules{limits, now, std::nullopt};
   return read_root(std::get<json>(doc), spelling::snake,
                    [&rules](const field_reader& r) { return read_interaction(r, rules); });
+}
+
+parse_result<model::interaction> parse_learning_answer(std::string_view body,
+                                                       const codec_limits& limits, double now) {
+  auto doc = parse_document(body, limits.max_depth);
+  if (auto* e = std::get_if<wire_error>(&doc)) {
+    return std::move(*e);
+  }
+  const interaction_rules rules{limits, now, std::nullopt};
+  return read_root(std::get<json>(doc), spelling::snake, [&rules](const field_reader& r) {
+    model::interaction x;
+    x.type = model::interaction_type::answer;
+    x.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
+    x.user_id = read_user(r, rules);
+    x.response_time = r.number(r.find(f_response_time), 0);
+    read_learning(r, x, rules.limits, true);
+    auto key = read_idempotency(r, rules.limits);
+    x.client_id = std::move(key.client_id);
+    x.seq = key.seq;
+    return x;
+  });
 }
 
 parse_result<ws_inbound> parse_ws_message(std::string_view text, std::string_view path_user,

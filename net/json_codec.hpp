@@ -55,6 +55,12 @@ struct ws_inbound {
   std::uint64_t seq = 0;  ///< batch-level sequence number, 0 if none
 };
 
+/// Parses the body of POST /learning/answer into an `answer` interaction: `user_id`, `item_id`,
+/// `skill` and `correct` (true/false or 0/1) required; `response_time` (s), `timestamp`
+/// (default `now`), `modality`, `client_id` and `seq` optional. Either spelling is accepted.
+[[nodiscard]] parse_result<model::interaction>
+parse_learning_answer(std::string_view body, const codec_limits& limits, double now);
+
 /// Parses and validates one WebSocket text message. Every interaction's user must equal
 /// `path_user` (else `user_mismatch`).
 [[nodiscard]] parse_result<ws_inbound> parse_ws_message(std::string_view text,

@@ -29,20 +29,6 @@ std::string receipt_id() {
   return std::string{out.data(), 32};
 }
 
-/// Turns an outcome into a reply: the error's, or 200 with `render(value)`.
-template <class T, class Render>
-std::function<void(actors::outcome<T>)> reply_with(std::function<void(http_reply)> done,
-                                                   Render render) {
-  return [done = std::move(done), render](actors::outcome<T> out) {
-    if (auto* err = std::get_if<actors::port_error>(&out)) {
-      return done(from_port_error(*err));
-    }
-    http_reply r;
-    r.body = render(std::get<T>(out));
-    done(std::move(r));
-  };
-}
-
 } // namespace
 
 http_reply consent_view(const actors::outcome<actors::consent_reply>& out) {

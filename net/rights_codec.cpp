@@ -42,6 +42,22 @@ void write_event(json_writer& w, const actors::exported_event& e) {
   if (x.tab_active >= 0) {
     w.name_key("tab_active").value(x.tab_active == 1);
   }
+  if (x.modality >= 0 || x.correct >= 0) {
+    w.name_key("learning_data").begin_object();
+    if (!x.item_id.empty()) {
+      w.name_key("item_id").value(x.item_id);
+    }
+    if (!x.skill.empty()) {
+      w.name_key("skill").value(x.skill);
+    }
+    if (x.correct >= 0) {
+      w.name_key("correct").value(x.correct == 1);
+    }
+    if (x.modality >= 0) {
+      w.name_key("modality").value(model::to_string(static_cast<model::learning_style>(x.modality)));
+    }
+    w.end_object();
+  }
   if (!e.client_id.empty()) {
     w.name_key("client_id").value(e.client_id).name_key("client_seq").value(e.client_seq);
   }

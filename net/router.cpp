@@ -108,7 +108,7 @@ router::router(actors::gateway_port& port, runtime::metrics_registry& metrics,
                codec_limits limits, std::function<bool()> ready, access_options access)
   : port_(port), metrics_(metrics), limits_(limits), ready_(std::move(ready)),
     access_(std::move(access)), per_subject_(access_.requests_per_minute),
-    per_address_(access_.ip_requests_per_minute), privacy_(port) {}
+    per_address_(access_.ip_requests_per_minute), privacy_(port), learning_(port, limits) {}
 
 access_result router::authenticate(std::string_view token, std::string_view address) {
   auto now = runtime::wall_seconds();
@@ -161,6 +161,9 @@ std::string_view router::route_of(std::string_view target) {
     return "/consent";
   }
   if (auto r = privacy_routes::route_of(rest); !r.empty()) {
+    return r;
+  }
+  if (auto r = learning_routes::route_of(rest); !r.empty()) {
     return r;
   }
   return "other";
@@ -236,6 +239,9 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
     return get_profile(caller, std::string{rest.substr(profile_prefix.size())}, std::move(done));
   }
   if (privacy_.handle(method, rest, query_of(target), caller, body, done)) {
+    return;
+  }
+  if (learning_.handle(method, rest, query_of(target), caller, body, done)) {
     return;
   }
   if (rest.substr(0, consent_prefix.size()) == consent_prefix) {

@@ -7,6 +7,7 @@
 #include "net/auth/rate_limiter.hpp"
 #include "net/http_reply.hpp"
 #include "net/json_codec.hpp"
+#include "net/learning_routes.hpp"
 #include "net/privacy_routes.hpp"
 
 #include <functional>
@@ -94,6 +95,7 @@ private:
   auth::rate_limiter per_subject_;
   auth::rate_limiter per_address_;
   privacy_routes privacy_;
+  learning_routes learning_;
 };
 
 } // namespace aia::net

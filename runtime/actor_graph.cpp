@@ -19,6 +19,7 @@
 #include "model/state_model.hpp"
 #include "privacy/audit_log.hpp"
 #include "privacy/sealing.hpp"
+#include "runtime/learning_catalog.hpp"
 #include "runtime/log.hpp"
 #include "runtime/type_ids.hpp"
 
@@ -254,6 +255,8 @@ struct actor_graph::impl {
 
 actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(cfg)) {
   auto& d = *impl_;
+  // Read before any actor is spawned: a bad catalogue refuses the start (exit code 2).
+  auto learning = make_learning_engine(cfg);
   std::filesystem::create_directories(cfg.data_dir);
   auto backend = open_store(cfg);
   log::info("store.opened", {{"backend", std::string{backend->backend()}},
@@ -276,7 +279,7 @@ actor_graph::actor_graph(const node_config& cfg) : impl_(std::make_unique<impl>(
   actors::session_deps deps{d.writer, d.analyzers, d.queue, m,
                             std::make_shared<actors::session_metrics>(
                               actors::session_metrics::make(d.metrics)),
-                            opt};
+                            opt, std::move(learning)};
   // Budgets are spent through the supervisor (through the router, when clustered), so each
   // has one keeper: the owner of its user, or of "#global" for the global one.
   d.accountant = actors::spawn_privacy_accountant(d.sys, d.writer, accountant_options_of(cfg),

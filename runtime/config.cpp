@@ -293,7 +293,32 @@ const std::vector<key_spec>& key_table() {
       flag_key(AIA_CONFIG_FIELD(features.enable_emotional_analysis), "estimate emotional state"),
       flag_key(AIA_CONFIG_FIELD(features.enable_cognitive_load_assessment),
                "estimate cognitive load"),
-      flag_key(AIA_CONFIG_FIELD(features.enable_adaptive_learning), "adapt the models online"),
+      flag_key(AIA_CONFIG_FIELD(features.enable_adaptive_learning),
+               "the adaptive learning framework: learners follow graded answers, and the "
+               "/learning routes answer (404 when off)"),
+      text_key(AIA_CONFIG_FIELD(learning.catalog_file), false,
+               "JSON file of skills, prerequisite edges and items to choose the next item from "
+               "(see config/learning-catalog.example.json); empty = practise skills, no items"),
+      real_key(AIA_CONFIG_FIELD(learning.target_success_low), {.lo = 0, .lo_open = true, .hi = 1},
+               "lower end of the band of predicted success the next item is chosen in"),
+      real_key(AIA_CONFIG_FIELD(learning.target_success_high),
+               {.lo = 0, .lo_open = true, .hi = 1},
+               "upper end of that band (above target_success_low)"),
+      real_key(AIA_CONFIG_FIELD(learning.mastery_threshold), {.lo = 0.5, .hi = 1, .hi_open = true},
+               "p(known) at which a skill counts as mastered (prerequisites, paths)"),
+      real_key(AIA_CONFIG_FIELD(learning.target_recall), {.lo = 0.5, .hi = 0.99},
+               "predicted recall below which an item is due for review (FSRS)"),
+      real_key(AIA_CONFIG_FIELD(learning.bkt_init), {.lo = 0, .lo_open = true, .hi = 1,
+                                                     .hi_open = true},
+               "BKT p(L0): a skill known before its first answer"),
+      real_key(AIA_CONFIG_FIELD(learning.bkt_learn), {.lo = 0, .hi = 1, .hi_open = true},
+               "BKT p(T): unknown -> known after an answer"),
+      real_key(AIA_CONFIG_FIELD(learning.bkt_guess), {.lo = 0, .lo_open = true, .hi = 0.5},
+               "BKT p(G): right while unknown"),
+      real_key(AIA_CONFIG_FIELD(learning.bkt_slip), {.lo = 0, .lo_open = true, .hi = 0.5},
+               "BKT p(S): wrong while known"),
+      real_key(AIA_CONFIG_FIELD(learning.bkt_forget), {.lo = 0, .hi = 0.5},
+               "BKT p(F): known -> unknown after an answer (0 = classic BKT)"),
       flag_key(AIA_CONFIG_FIELD(features.enable_visual_adaptation), "recommend UI adaptations"),
       int_key(AIA_CONFIG_FIELD(gateway.threads), 1, 64, "Beast I/O threads"),
       int_key(AIA_CONFIG_FIELD(gateway.max_body_bytes), 1024, 64 * mib,
@@ -658,6 +683,10 @@ load_result load_config(const std::vector<std::string>& args,
   if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
     auto missing = cfg.tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file";
     return config_error{missing, "TLS needs both tls.cert_file and tls.key_file"};
+  }
+  if (cfg.learning.target_success_low >= cfg.learning.target_success_high) {
+    return config_error{"learning.target_success_high",
+                        "must be above learning.target_success_low"};
   }
   if (cfg.cluster.port != 0 && cfg.redis_url.empty()) {
     return config_error{"cluster.port", "a cluster needs the shared Redis store: set REDIS_URL"};

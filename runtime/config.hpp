@@ -57,6 +57,20 @@ struct node_config {
     bool enable_visual_adaptation = true;
   } features;
 
+  /// The adaptive learning framework (model/learning/learner.hpp).
+  struct learning_section {
+    std::string catalog_file;             ///< JSON skills, prerequisites and items; empty = none
+    double target_success_low = 0.70;     ///< band of predicted success for the next item
+    double target_success_high = 0.85;
+    double mastery_threshold = 0.95;      ///< p(known) at which a skill counts as mastered
+    double target_recall = 0.9;           ///< reviews fall due below this predicted recall
+    double bkt_init = 0.3;                ///< BKT p(L0), p(T), p(G), p(S), p(F) of every skill
+    double bkt_learn = 0.1;
+    double bkt_guess = 0.2;
+    double bkt_slip = 0.1;
+    double bkt_forget = 0;
+  } learning;
+
   struct gateway_section {
     int threads = 1;                      ///< Beast io threads, 1..64
     std::size_t max_body_bytes = 1 << 20; ///< REST body limit (413 above)

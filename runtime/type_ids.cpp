@@ -5,6 +5,7 @@
 #include "actors/messages/analyzer.hpp"
 #include "actors/messages/audit.hpp"
 #include "actors/messages/cluster.hpp"
+#include "actors/messages/learning.hpp"
 #include "actors/messages/privacy.hpp"
 #include "actors/messages/rights.hpp"
 #include "actors/messages/session.hpp"
@@ -31,6 +32,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<actors::consent_update>("aia.consent_update");
   cfg.add_message_type<actors::consent_reply>("aia.consent_reply");
   cfg.add_message_type<actors::erasure_receipt>("aia.erasure_receipt");
+  // learning
+  cfg.add_message_type<actors::learning_query>("aia.learning_query");
+  cfg.add_message_type<actors::skill_view>("aia.skill_view");
+  cfg.add_message_type<std::vector<actors::skill_view>>("aia.skill_view_list");
+  cfg.add_message_type<actors::learning_reply>("aia.learning_reply");
   // analyzer domain
   cfg.add_message_type<actors::analysis>("aia.analysis");
   // store domain

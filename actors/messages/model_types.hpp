@@ -15,7 +15,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, interaction& x) {
   return f(caf::meta::type_name("interaction"), x.timestamp, x.user_id, x.type, x.element_id,
            x.response_time, x.dwell_time, x.scroll_distance, x.device, x.tab_active,
-           x.session_duration, x.client_id, x.seq);
+           x.session_duration, x.client_id, x.seq, x.item_id, x.skill, x.correct, x.modality);
 }
 
 template <class Inspector>

@@ -52,6 +52,8 @@ enum class session_errc : std::uint8_t {
   store_unavailable, ///< the store is away and the node's outage buffer is full
   consent_required,  ///< the user has not consented to personalization: nothing processed
   invalid_consent,   ///< a consent change naming no purpose, or one twice
+  unknown_skill,     ///< a learning path's goal neither in the skill graph nor answered
+  learning_disabled, ///< features.enable_adaptive_learning is off on this node
 };
 
 /// Category atom of session_errc errors.

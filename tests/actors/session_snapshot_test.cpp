@@ -74,3 +74,36 @@ TEST_CASE("an unmarked key is applied again, an empty key never counts as seen")
   CHECK_FALSE(t.seen("", 1));
   CHECK_FALSE(t.seen("c", 0));
 }
+
+TEST_CASE("a snapshot carries the learner, and version 1 snapshots still decode") {
+  actors::session_snapshot s;
+  model::learning::learning_engine engine;
+  model::interaction x;
+  x.timestamp = 1700000000.0;
+  x.type = model::interaction_type::answer;
+  x.item_id = "q1";
+  x.skill = "fractions";
+  x.correct = 1;
+  engine.observe(s.learner, x);
+  auto bytes = actors::encode_snapshot(s);
+  auto back = actors::decode_snapshot(bytes.data(), bytes.size());
+  REQUIRE(back);
+  REQUIRE(back->learner.find_skill("fractions"));
+  CHECK(back->learner.find_skill("fractions")->p_known == s.learner.find_skill("fractions")->p_known);
+  CHECK(back->learner.find_item("q1"));
+
+  // Version 1: the same nine elements without the learner.
+  actors::session_snapshot plain;
+  auto v2 = actors::encode_snapshot(plain);
+  auto learner_size = model::learning::encode_learner(plain.learner).size();
+  REQUIRE(v2[0] == 0x9a);  // fixarray of 10
+  REQUIRE(v2[1] == 0x02);
+  std::vector<std::uint8_t> v1(v2.begin(), v2.end() - static_cast<std::ptrdiff_t>(learner_size + 2));
+  v1[0] = 0x99;
+  v1[1] = 0x01;
+  auto old = actors::decode_snapshot(v1.data(), v1.size());
+  REQUIRE(old);
+  CHECK(old->learner.answers == 0);
+  v1[1] = 0x02;  // a version 2 header on nine elements is refused
+  CHECK_FALSE(actors::decode_snapshot(v1.data(), v1.size()));
+}

@@ -91,7 +91,7 @@ struct fixture {
     actors::session_deps deps{writer, {analyzer}, queue, m,
                               std::make_shared<actors::session_metrics>(
                                 actors::session_metrics::make(metrics)),
-                              opt};
+                              opt, nullptr};  // the default learning engine
     sup = actors::spawn_session_supervisor(sys, deps, {}, metrics);
   }
 

@@ -81,6 +81,24 @@ public:
     done(std::move(p));
   }
 
+  void learning(std::string user, actors::learning_query q,
+                std::function<void(actors::outcome<actors::learning_reply>)> done) override {
+    if (q.what == "path" && q.arg.size() % 2 == 1) {
+      return done(actors::port_error{"not_found", "unknown skill", 404});
+    }
+    actors::learning_reply r;
+    r.user_id = std::move(user);
+    r.what = q.what;
+    r.goal = q.arg;
+    r.kind = "practice";
+    r.item_id = q.arg;
+    r.skill = q.arg;
+    r.skills.push_back({q.arg, 0.5, 3, 2, fuzz::fixed_now, {q.arg}});
+    r.modality_scores.assign(5, 0.2);
+    r.preferred_modality = "multimodal";
+    done(std::move(r));
+  }
+
   // Consent is kept for real (bounded), so PUT then GET walks the whole codec.
   void consent(std::string user,
                std::function<void(actors::outcome<actors::consent_reply>)> done) override {
