@@ -65,6 +65,12 @@ public:
                                   std::move(user));
   }
 
+  void feedback(std::string user, feedback_update u,
+                std::function<void(outcome<feedback_reply>)> done) override {
+    one_shot<feedback_reply>(sys_, sup_, timeout_, std::move(done), feedback_atom::value,
+                             std::move(user), std::move(u));
+  }
+
   void learning(std::string user, learning_query q,
                 std::function<void(outcome<learning_reply>)> done) override {
     one_shot<learning_reply>(sys_, sup_, timeout_, std::move(done), learn_atom::value,

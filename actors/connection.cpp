@@ -37,6 +37,8 @@ const char* to_string(session_errc x) noexcept {
       return "unknown_skill";
     case session_errc::learning_disabled:
       return "learning_disabled";
+    case session_errc::invalid_feedback:
+      return "invalid_feedback";
   }
   return "unknown";
 }
@@ -61,6 +63,9 @@ port_error to_port_error(const caf::error& err) {
       case session_errc::unknown_skill:
         return {"not_found", "the goal skill is neither in the skill graph nor answered by this "
                              "user", 404};
+      case session_errc::invalid_feedback:
+        return {"invalid_field", "feedback must name a known dimension and a value in its range",
+                400};
       case session_errc::learning_disabled:
         return {"not_found", "adaptive learning is switched off on this node "
                              "(features.enable_adaptive_learning)", 404};

@@ -68,6 +68,10 @@ public:
   virtual void change_consent(std::string user, consent_update change,
                               std::function<void(outcome<consent_reply>)> done) = 0;
 
+  /// Records a person's feedback on a state dimension (durable before `done` is called with the
+  /// state it changed).
+  virtual void feedback(std::string user, feedback_update u,
+                        std::function<void(outcome<feedback_reply>)> done) = 0;
   /// Asks the user's learner (mastery, next step, path, item memory) at its session.
   virtual void learning(std::string user, learning_query q,
                         std::function<void(outcome<learning_reply>)> done) = 0;

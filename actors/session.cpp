@@ -9,6 +9,7 @@
 #include "actors/session_snapshot.hpp"
 #include "model/interaction_codec.hpp"
 #include "model/learning/learner.hpp"
+#include "model/state/feedback_layer.hpp"
 #include "model/state_model.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -18,6 +19,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 namespace aia::actors {
@@ -78,7 +80,8 @@ struct session_state {
   session_snapshot data;               ///< counts, window, dedupe; last_seq = folded position
   std::uint64_t assigned_seq = 0;      ///< last log position handed out
   std::uint64_t snapshot_seq = 0;      ///< position of the newest durable snapshot
-  model::user_state state;
+  model::user_state base;              ///< the population model's output, before feedback
+  model::user_state state;             ///< base with the person's feedback offsets applied
   std::vector<model::recommendation> recs;
   std::vector<caf::actor> subscribers;
   std::uint64_t handled = 0;           ///< messages received through the supervisor
@@ -90,9 +93,15 @@ struct session_state {
   bool broken = false;                 ///< a write failed: the state may be ahead of the store
   privacy::consent_state consent;      ///< what counts now (withdrawals count before durable)
   privacy::consent_state consent_staged; ///< consent with every change sent to the store
+  model::state::feedback_state feedback;        ///< durable per-user offsets
+  model::state::feedback_state feedback_staged; ///< with every report sent to the store
 };
 
+/// The per-user layer over the state model (its assumptions: model/state/feedback_layer.hpp).
+const model::state::feedback_layer feedback_layer{};
+
 constexpr std::string_view consent_kind = "consent";
+constexpr std::string_view feedback_kind = "feedback";
 
 using session_ptr = caf::stateful_actor<session_state>*;
 
@@ -181,6 +190,8 @@ bool same_recommendations(const std::vector<model::recommendation>& a,
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_params);
 }
 
+bool refresh_state(session_state& st, const session_deps& deps);
+
 /// Sets the state from a model output and re-derives the recommendations. Once the learner has
 /// engaged with content of known modality, the learning style is that evidence's preference
 /// (engagement and success per modality) instead of the behaviour model's estimate.
@@ -192,7 +203,14 @@ bool apply_state(session_state& st, model::user_state s, const session_deps& dep
     s.primary_style = style.primary;
     s.confidence.learning_style = style.confidence;
   }
-  st.state = std::move(s);
+  st.base = std::move(s);
+  return refresh_state(st, deps);
+}
+
+/// Re-applies the person's feedback offsets to the model's state and re-derives the
+/// recommendations (whose confidence follows the state's); true if they changed.
+bool refresh_state(session_state& st, const session_deps& deps) {
+  st.state = feedback_layer.apply(st.feedback, st.base);
   auto recs = model::recommend(st.user, st.state, deps.opt.recommender);
   bool changed = !same_recommendations(recs, st.recs);
   st.recs = std::move(recs);
@@ -227,6 +245,14 @@ bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
       }
       st.consent = std::move(*c);
       st.consent_staged = st.consent;
+    } else if (r.kind == feedback_kind) {
+      auto f = model::state::feedback_state::decode(r.data.data(), r.data.size());
+      if (!f || f->version != r.version) {
+        log::error("session.feedback_unreadable", {{"version", r.version}});
+        return false;
+      }
+      st.feedback = std::move(*f);
+      st.feedback_staged = st.feedback;
     }
   }
   if (h.has_snapshot) {
@@ -255,6 +281,8 @@ bool rehydrate(session_state& st, loaded_history& h, const session_deps& deps) {
     deps.predictor->predict({st.data.window.features()}, out);
     apply_state(st, std::move(out.front()), deps);
     st.state.updated_at = updated_at;  // when it was computed before, not now
+  } else {
+    refresh_state(st, deps);
   }
   return true;
 }
@@ -500,6 +528,68 @@ caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps
   return rp;
 }
 
+// -- feedback -----------------------------------------------------------------------------------
+
+/// Records a person's report on one state dimension: durable first (a versioned record), then
+/// the offsets, the state and the recommendations follow it and every socket gets the update.
+caf::result<feedback_reply> give_feedback(session_ptr self, const deps_ptr& deps,
+                                          feedback_update& u) {
+  auto& st = self->state;
+  if (st.draining) {
+    return make_error(session_errc::shutting_down);
+  }
+  if (st.broken) {
+    return make_error(session_errc::store_failed);
+  }
+  if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
+    deps->metrics->consent_required.inc();
+    return make_error(session_errc::consent_required);
+  }
+  auto dim = model::state::parse_state_dimension(u.dimension);
+  if (!dim) {
+    return make_error(session_errc::invalid_feedback);
+  }
+  auto [lo, hi] = model::state::range_of(*dim);
+  if (!(u.value >= lo && u.value <= hi)) {
+    return make_error(session_errc::invalid_feedback);
+  }
+  const double model_value = model::state::feedback_layer::value_of(st.base, *dim);
+  auto next = st.feedback_staged;
+  feedback_layer.observe(next, *dim, model_value, u.value, u.timestamp);
+  st.feedback_staged = next;
+  runtime::user_record rec{st.user, std::string{feedback_kind}, next.version, next.encode(),
+                           runtime::wall_seconds()};
+  auto rp = self->make_response_promise<feedback_reply>();
+  ++st.inflight;
+  auto index = static_cast<std::size_t>(*dim);
+  self->request(deps->store, local_request, put_record_atom::value, std::move(rec))
+    .then(
+      [self, deps, rp, next, index, model_value, dimension = u.dimension](bool) mutable {
+        auto& st = self->state;
+        if (st.feedback.version < next.version) {
+          st.feedback = next;
+        }
+        bool changed = refresh_state(st, *deps);
+        session_update up{st.state, st.recs, changed, 0, 0,
+                          static_cast<std::uint64_t>(deps->queue->length())};
+        for (auto& sub : st.subscribers) {
+          self->send(sub, update_atom::value, up);
+        }
+        const auto& o = st.feedback.offsets[index];
+        rp.deliver(feedback_reply{make_profile(st), std::move(dimension), model_value, o.mean,
+                                  std::sqrt(std::max(0.0, o.variance)), o.labels});
+        batch_finished(self, deps);
+      },
+      [self, deps, rp](caf::error& err) mutable {
+        log::error("session.feedback_store_failed", {{"errc", caf::to_string(err)}});
+        self->state.broken = true;
+        deps->metrics->store_failures.inc();
+        rp.deliver(make_error(session_errc::store_failed));
+        batch_finished(self, deps);
+      });
+  return rp;
+}
+
 // -- passivation --------------------------------------------------------------------------------
 
 /// Idle check: snapshot, then ask the supervisor whether nothing is on its way to us.
@@ -554,6 +644,11 @@ caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor superviso
     [self, deps](consent_atom, const std::string&) {
       ++self->state.handled;
       return consent_of(self->state, *deps);
+    },
+    [self, deps](feedback_atom, const std::string&, feedback_update& u) {
+      ++self->state.handled;
+      self->state.last_active = clock::now();
+      return give_feedback(self, deps, u);
     },
     [self, deps](learn_atom, const std::string&,
                  const learning_query& q) -> caf::result<learning_reply> {

@@ -104,6 +104,11 @@ caf::behavior session_router(router_ptr self, std::string self_name, caf::actor 
       const auto& dst = owner_of(self, local, user);
       return self->delegate(dst, a, std::move(user));
     },
+    [self, local](feedback_atom a, std::string& user,
+                  feedback_update& u) -> caf::result<caf::message> {
+      const auto& dst = owner_of(self, local, user);
+      return self->delegate(dst, a, std::move(user), std::move(u));
+    },
     [self, local](learn_atom a, std::string& user, learning_query& q) -> caf::result<caf::message> {
       const auto& dst = owner_of(self, local, user);
       return self->delegate(dst, a, std::move(user), std::move(q));

@@ -303,6 +303,14 @@ caf::behavior supervisor(supervisor_ptr self, supervisor_env env) {
       auto& e = ensure_session(self, env, user);
       return self->delegate(e.session, profile_atom::value, user);
     },
+    [self, env](feedback_atom a, std::string& user,
+                feedback_update& u) -> caf::result<caf::message> {
+      if (refused_while_erasing(self, user)) {
+        return caf::result<caf::message>{make_error(session_errc::shutting_down)};
+      }
+      auto& e = ensure_session(self, env, user);
+      return self->delegate(e.session, a, std::move(user), std::move(u));
+    },
     [self, env](learn_atom a, std::string& user, learning_query& q) -> caf::result<caf::message> {
       if (refused_while_erasing(self, user)) {
         return caf::result<caf::message>{make_error(session_errc::shutting_down)};

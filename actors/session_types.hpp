@@ -2,6 +2,7 @@
 #pragma once
 
 #include "model/interaction.hpp"
+#include "model/profile.hpp"
 #include "model/recommendation.hpp"
 #include "model/user_state.hpp"
 
@@ -76,6 +77,24 @@ struct erasure_receipt {
   bool budget_forgotten = false; ///< the privacy accountant dropped its cached budget
   std::string node;              ///< the owner node that erased it
   std::string store_backend;     ///< "sqlite" or "redis"
+};
+
+/// A person's labelled feedback on one state dimension (a self-report or a task outcome).
+struct feedback_update {
+  std::string dimension;  ///< model::state::state_dimension wire name
+  double value = 0;       ///< on the dimension's scale (-1..1 for valence/arousal, else 0..1)
+  double timestamp = 0;   ///< seconds since the epoch
+  std::string source;     ///< `self_report` or `task_outcome`
+};
+
+/// The state after the feedback, and what the per-user layer now believes on that dimension.
+struct feedback_reply {
+  model::user_profile profile;
+  std::string dimension;
+  double model_value = 0;  ///< the population model's value when the report came
+  double offset = 0;       ///< the person's learnt offset on the dimension
+  double offset_std = 0;   ///< its posterior standard deviation
+  std::uint32_t labels = 0;
 };
 
 /// Counters a supervisor reports (admin console, metrics, tests).

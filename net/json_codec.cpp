@@ -2,6 +2,8 @@
 // and the REST and WebSocket bodies; field names come from one table in detail/json_names.hpp.
 #include "net/json_codec.hpp"
 
+#include "model/state/feedback_layer.hpp"
+
 #include "net/detail/json_names.hpp"
 #include "net/detail/json_reader.hpp"
 #include "net/detail/json_writer.hpp"
@@ -378,6 +380,43 @@ parse_result<model::interaction> parse_learning_answer(std::string_view body,
   });
 }
 
+parse_result<feedback_body> parse_feedback(std::string_view body, const codec_limits& limits,
+                                           double now) {
+  auto doc = parse_document(body, limits.max_depth);
+  if (auto* e = std::get_if<wire_error>(&doc)) {
+    return std::move(*e);
+  }
+  const interaction_rules rules{limits, now, std::nullopt};
+  return read_root(std::get<json>(doc), spelling::snake, [&rules](const field_reader& r) {
+    feedback_body out;
+    out.user_id = read_user(r, rules);
+    auto& u = out.update;
+    u.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
+    auto dim_field = r.need(f_dimension);
+    auto dim = r.enumeration(dim_field, model::state::parse_state_dimension);
+    if (dim) {
+      u.dimension = std::string{model::state::to_string(*dim)};
+    }
+    auto value_field = r.need(f_value);
+    u.value = r.number(value_field, -std::numeric_limits<double>::infinity());
+    if (dim && model::present(u.value)) {
+      auto [lo, hi] = model::state::range_of(*dim);
+      if (u.value < lo || u.value > hi) {
+        r.fail(value_field, "invalid_field",
+               lo < 0 ? "must be in -1..1 for this dimension" : "must be in 0..1 for this dimension");
+      }
+    }
+    u.source = "self_report";
+    if (auto s = r.text(r.find(f_source))) {
+      if (*s != "self_report" && *s != "task_outcome") {
+        r.fail(r.find(f_source), "invalid_field", "must be self_report or task_outcome");
+      }
+      u.source = *s;
+    }
+    return out;
+  });
+}
+
 parse_result<ws_inbound> parse_ws_message(std::string_view text, std::string_view path_user,
                                           const codec_limits& limits, double now) {
   auto doc = parse_document(text, limits.max_depth);
@@ -427,6 +466,20 @@ std::string rest_profile(const model::user_profile& p) {
       .member(f_last_seen, p.last_seen)
       .member(f_model_version, p.state.model_version)
       .member(f_updated_at, p.state.updated_at);
+  return finish(w);
+}
+
+std::string rest_feedback(const actors::feedback_reply& r) {
+  json_writer w{spelling::snake, 2048};
+  w.begin_object()
+      .member(f_accepted, true)
+      .member(f_user_id, r.profile.user_id)
+      .name_key("dimension").value(r.dimension)
+      .name_key("labels").value(r.labels)
+      .name_key("model_value").value(r.model_value)
+      .name_key("offset").value(r.offset)
+      .name_key("offset_std").value(r.offset_std)
+      .name_key("profile").raw(rest_profile(r.profile));
   return finish(w);
 }
 

@@ -2,6 +2,7 @@
 // serialisation in snake_case (REST) or camelCase (WebSocket). No JSON library leaks out of here.
 #pragma once
 
+#include "actors/session_types.hpp"
 #include "model/interaction.hpp"
 #include "model/profile.hpp"
 #include "model/recommendation.hpp"
@@ -61,6 +62,19 @@ struct ws_inbound {
 [[nodiscard]] parse_result<model::interaction>
 parse_learning_answer(std::string_view body, const codec_limits& limits, double now);
 
+/// A feedback report as POST /feedback carries it.
+struct feedback_body {
+  std::string user_id;
+  actors::feedback_update update;
+};
+
+/// Parses the body of POST /feedback: `user_id`, `dimension` (valence, arousal, cognitive_load,
+/// focus_level, engagement_score, fatigue_level) and `value` (-1..1 for valence and arousal,
+/// else 0..1) required; `source` (`self_report`, the default, or `task_outcome`) and
+/// `timestamp` (default `now`) optional.
+[[nodiscard]] parse_result<feedback_body> parse_feedback(std::string_view body,
+                                                         const codec_limits& limits, double now);
+
 /// Parses and validates one WebSocket text message. Every interaction's user must equal
 /// `path_user` (else `user_mismatch`).
 [[nodiscard]] parse_result<ws_inbound> parse_ws_message(std::string_view text,
@@ -77,6 +91,9 @@ parse_learning_answer(std::string_view body, const codec_limits& limits, double 
 
 /// 200 body of GET /profile/{user_id}.
 [[nodiscard]] std::string rest_profile(const model::user_profile& p);
+
+/// 200 body of POST /feedback: what the per-user layer learnt, and the profile it changed.
+[[nodiscard]] std::string rest_feedback(const actors::feedback_reply& r);
 
 /// Body of an HTTP error: {"error","message","field"?}.
 [[nodiscard]] std::string rest_error(const wire_error& e);

@@ -19,6 +19,7 @@ constexpr std::string_view interaction_path = "/interaction";
 constexpr std::string_view profile_prefix = "/profile/";
 constexpr std::string_view ws_prefix = "/ws/";
 constexpr std::string_view consent_prefix = "/consent/";
+constexpr std::string_view feedback_path = "/feedback";
 
 std::string_view strip_query(std::string_view target) {
   auto q = target.find('?');
@@ -151,6 +152,9 @@ std::string_view router::route_of(std::string_view target) {
   if (rest == interaction_path) {
     return "/interaction";
   }
+  if (rest == feedback_path) {
+    return "/feedback";
+  }
   if (rest.substr(0, profile_prefix.size()) == profile_prefix) {
     return "/profile";
   }
@@ -232,6 +236,12 @@ void router::handle(std::string_view method, std::string_view target, caller_inf
     }
     return post_interaction(caller, std::move(body), std::move(done));
   }
+  if (rest == feedback_path) {
+    if (method != "POST") {
+      return done(method_not_allowed("POST"));
+    }
+    return post_feedback(caller, std::move(body), std::move(done));
+  }
   if (rest.substr(0, profile_prefix.size()) == profile_prefix) {
     if (method != "GET") {
       return done(method_not_allowed("GET"));
@@ -289,6 +299,22 @@ void router::post_interaction(const auth::principal& who, std::string body,
                                            r.recommendations, r.processing_ms);
     done(std::move(reply));
   });
+}
+
+void router::post_feedback(const auth::principal& who, std::string body,
+                           std::function<void(http_reply)> done) {
+  auto parsed = parse_feedback(body, limits_, runtime::wall_seconds());
+  if (auto* err = std::get_if<wire_error>(&parsed)) {
+    return done(error_reply(400, std::move(*err)));
+  }
+  auto& f = std::get<feedback_body>(parsed);
+  if (!auth::allowed(who, auth::operation::write_interaction, f.user_id)) {
+    return done(forbidden("this token may not give feedback for another user"));
+  }
+  port_.feedback(std::move(f.user_id), std::move(f.update),
+                 reply_with<actors::feedback_reply>(std::move(done), [](const auto& r) {
+                   return rest_feedback(r);
+                 }));
 }
 
 void router::consent(const auth::principal& who, bool change, std::string user,

@@ -81,6 +81,9 @@ private:
 
   void post_interaction(const auth::principal& who, std::string body,
                         std::function<void(http_reply)> done);
+  /// POST /feedback: a person's report on one state dimension (the per-user layer).
+  void post_feedback(const auth::principal& who, std::string body,
+                     std::function<void(http_reply)> done);
   /// GET (change = false) or PUT /consent/{user}.
   void consent(const auth::principal& who, bool change, std::string user, std::string body,
                std::function<void(http_reply)> done);

@@ -32,6 +32,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<actors::consent_update>("aia.consent_update");
   cfg.add_message_type<actors::consent_reply>("aia.consent_reply");
   cfg.add_message_type<actors::erasure_receipt>("aia.erasure_receipt");
+  cfg.add_message_type<actors::feedback_update>("aia.feedback_update");
+  cfg.add_message_type<actors::feedback_reply>("aia.feedback_reply");
   // learning
   cfg.add_message_type<actors::learning_query>("aia.learning_query");
   cfg.add_message_type<actors::skill_view>("aia.skill_view");

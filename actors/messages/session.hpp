@@ -14,6 +14,8 @@
 //                                      accountant forget the user; requests for the user meanwhile
 //                                      are refused as shutting_down (clients retry)
 //   (erase_user_atom)                  supervisor -> session: stop at once, writing nothing more
+//   (feedback_atom, std::string user, feedback_update) -> feedback_reply   durable, then applied
+//                                      (the per-user layer of model/state/feedback_layer.hpp)
 #pragma once
 
 #include "actors/messages/model_types.hpp"
@@ -41,6 +43,7 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using consent_atom = caf::atom_constant<caf::atom("consent")>;
 using erase_user_atom = caf::atom_constant<caf::atom("eraseuser")>;
+using feedback_atom = caf::atom_constant<caf::atom("feedback")>;
 
 /// Errors of the session domain (category atom "session").
 enum class session_errc : std::uint8_t {
@@ -54,6 +57,7 @@ enum class session_errc : std::uint8_t {
   invalid_consent,   ///< a consent change naming no purpose, or one twice
   unknown_skill,     ///< a learning path's goal neither in the skill graph nor answered
   learning_disabled, ///< features.enable_adaptive_learning is off on this node
+  invalid_feedback,  ///< feedback naming an unknown dimension or a value out of its range
 };
 
 /// Category atom of session_errc errors.
@@ -106,6 +110,17 @@ typename Inspector::result_type inspect(Inspector& f, erasure_receipt& x) {
   return f(caf::meta::type_name("erasure_receipt"), x.user_id, x.requested_at, x.completed_at,
            x.events, x.snapshots, x.records, x.session_stopped, x.budget_forgotten, x.node,
            x.store_backend);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feedback_update& x) {
+  return f(caf::meta::type_name("feedback_update"), x.dimension, x.value, x.timestamp, x.source);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feedback_reply& x) {
+  return f(caf::meta::type_name("feedback_reply"), x.profile, x.dimension, x.model_value, x.offset,
+           x.offset_std, x.labels);
 }
 
 template <class Inspector>

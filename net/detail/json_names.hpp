@@ -59,7 +59,8 @@ inline constexpr field_name f_timestamp{"timestamp"}, f_user_id{"user_id"},
     f_device_type{"device_type"}, f_context_data{"context_data"}, f_tab_active{"tab_active"},
     f_session_duration{"session_duration"}, f_client_id{"client_id"}, f_seq{"seq"}, f_type{"type"},
     f_interactions{"interactions"}, f_learning_data{"learning_data"}, f_item_id{"item_id"},
-    f_skill{"skill"}, f_correct{"correct"}, f_modality{"modality"};
+    f_skill{"skill"}, f_correct{"correct"}, f_modality{"modality"}, f_dimension{"dimension"},
+    f_value{"value"}, f_source{"source"};
 
 // Output fields (PROTOCOL.md "User state", "Recommendation", "REST", "WebSocket").
 inline constexpr field_name f_emotional_state{"emotional_state"},

@@ -81,6 +81,19 @@ public:
     done(std::move(p));
   }
 
+  void feedback(std::string user, actors::feedback_update u,
+                std::function<void(actors::outcome<actors::feedback_reply>)> done) override {
+    actors::feedback_reply r;
+    r.profile.user_id = std::move(user);
+    r.profile.interaction_count = 1;
+    r.dimension = std::move(u.dimension);
+    r.model_value = 0.5;
+    r.offset = u.value - 0.5;  // NaN-free: the parser refused non-finite values
+    r.offset_std = 0.1;
+    r.labels = 1;
+    done(std::move(r));
+  }
+
   void learning(std::string user, actors::learning_query q,
                 std::function<void(actors::outcome<actors::learning_reply>)> done) override {
     if (q.what == "path" && q.arg.size() % 2 == 1) {
