@@ -428,18 +428,43 @@ void on_store_failed(session_ptr self, const deps_ptr& deps, const batch_plan& p
   batch_finished(self, deps);
 }
 
-caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
-                                 interaction_batch& b) {
-  auto& st = self->state;
+/// Why the session takes no write now (draining, or to be rebuilt after a failed write).
+std::optional<caf::error> write_refusal(const session_state& st) {
   if (st.draining) {
     return make_error(session_errc::shutting_down);
   }
   if (st.broken) {
     return make_error(session_errc::store_failed);
   }
+  return std::nullopt;
+}
+
+/// True if the user consented to personalization; a refusal is counted.
+bool personalization_allowed(const session_state& st, const session_deps& deps) {
+  if (st.consent.granted(privacy::purpose::personalization, deps.opt.consent_mode)) {
+    return true;
+  }
+  deps.metrics->consent_required.inc();
+  return false;
+}
+
+/// A record write (consent, feedback) failed: the change is not in the store, so the session
+/// rebuilds from it once its work in flight is done (the caller answers, then batch_finished).
+void record_failed(session_state& st, const session_deps& deps, const char* event,
+                   const caf::error& err) {
+  log::error(event, {{"errc", caf::to_string(err)}});
+  st.broken = true;
+  deps.metrics->store_failures.inc();
+}
+
+caf::result<batch_result> submit(session_ptr self, const deps_ptr& deps,
+                                 interaction_batch& b) {
+  auto& st = self->state;
+  if (auto refused = write_refusal(st)) {
+    return *refused;
+  }
   // Consent before anything else: nothing of a user who has not consented is stored or analysed.
-  if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
-    deps->metrics->consent_required.inc();
+  if (!personalization_allowed(st, *deps)) {
     deps->metrics->unconsented.add(static_cast<double>(b.interactions.size()));
     return make_error(session_errc::consent_required);
   }
@@ -478,11 +503,8 @@ consent_reply consent_of(const session_state& st, const session_deps& deps) {
 caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps,
                                           consent_update& u) {
   auto& st = self->state;
-  if (st.draining) {
-    return make_error(session_errc::shutting_down);
-  }
-  if (st.broken) {
-    return make_error(session_errc::store_failed);
+  if (auto refused = write_refusal(st)) {
+    return *refused;
   }
   std::vector<std::pair<privacy::purpose, bool>> set;
   bool withdraws = false;
@@ -519,9 +541,7 @@ caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps
         batch_finished(self, deps);
       },
       [self, deps, rp](caf::error& err) mutable {
-        log::error("session.consent_store_failed", {{"errc", caf::to_string(err)}});
-        self->state.broken = true;
-        deps->metrics->store_failures.inc();
+        record_failed(self->state, *deps, "session.consent_store_failed", err);
         rp.deliver(make_error(session_errc::store_failed));
         batch_finished(self, deps);
       });
@@ -535,14 +555,10 @@ caf::result<consent_reply> change_consent(session_ptr self, const deps_ptr& deps
 caf::result<feedback_reply> give_feedback(session_ptr self, const deps_ptr& deps,
                                           feedback_update& u) {
   auto& st = self->state;
-  if (st.draining) {
-    return make_error(session_errc::shutting_down);
+  if (auto refused = write_refusal(st)) {
+    return *refused;
   }
-  if (st.broken) {
-    return make_error(session_errc::store_failed);
-  }
-  if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
-    deps->metrics->consent_required.inc();
+  if (!personalization_allowed(st, *deps)) {
     return make_error(session_errc::consent_required);
   }
   auto dim = model::state::parse_state_dimension(u.dimension);
@@ -581,9 +597,7 @@ caf::result<feedback_reply> give_feedback(session_ptr self, const deps_ptr& deps
         batch_finished(self, deps);
       },
       [self, deps, rp](caf::error& err) mutable {
-        log::error("session.feedback_store_failed", {{"errc", caf::to_string(err)}});
-        self->state.broken = true;
-        deps->metrics->store_failures.inc();
+        record_failed(self->state, *deps, "session.feedback_store_failed", err);
         rp.deliver(make_error(session_errc::store_failed));
         batch_finished(self, deps);
       });
@@ -658,8 +672,7 @@ caf::behavior serve(session_ptr self, const deps_ptr& deps, caf::actor superviso
         return make_error(session_errc::learning_disabled);
       }
       // Choosing items and paths from a learner's record is personalization.
-      if (!st.consent.granted(privacy::purpose::personalization, deps->opt.consent_mode)) {
-        deps->metrics->consent_required.inc();
+      if (!personalization_allowed(st, *deps)) {
         return make_error(session_errc::consent_required);
       }
       if (st.data.interaction_count == 0) {

@@ -315,6 +315,65 @@ auto read_root(const json& doc, spelling preferred, Read read)
   return value;
 }
 
+/// Parses a REST body (snake_case preferred) and reads its root object with `read(reader, rules)`.
+template <class Read>
+auto read_rest_body(std::string_view body, const codec_limits& limits, double now, Read read)
+    -> parse_result<decltype(read(std::declval<const field_reader&>(),
+                                  std::declval<const interaction_rules&>()))> {
+  auto doc = parse_document(body, limits.max_depth);
+  if (auto* e = std::get_if<wire_error>(&doc)) {
+    return std::move(*e);
+  }
+  const interaction_rules rules{limits, now, std::nullopt};
+  return read_root(std::get<json>(doc), spelling::snake,
+                   [&](const field_reader& r) { return read(r, rules); });
+}
+
+/// The body of POST /learning/answer as an `answer` interaction.
+model::interaction read_answer(const field_reader& r, const interaction_rules& rules) {
+  model::interaction x;
+  x.type = model::interaction_type::answer;
+  x.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
+  x.user_id = read_user(r, rules);
+  x.response_time = r.number(r.find(f_response_time), 0);
+  read_learning(r, x, rules.limits, true);
+  auto key = read_idempotency(r, rules.limits);
+  x.client_id = std::move(key.client_id);
+  x.seq = key.seq;
+  return x;
+}
+
+/// The body of POST /feedback.
+feedback_body read_feedback(const field_reader& r, const interaction_rules& rules) {
+  feedback_body out;
+  out.user_id = read_user(r, rules);
+  auto& u = out.update;
+  u.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
+  auto dim_field = r.need(f_dimension);
+  auto dim = r.enumeration(dim_field, model::state::parse_state_dimension);
+  if (dim) {
+    u.dimension = std::string{model::state::to_string(*dim)};
+  }
+  auto value_field = r.need(f_value);
+  u.value = r.number(value_field, -std::numeric_limits<double>::infinity());
+  if (dim && model::present(u.value)) {
+    auto [lo, hi] = model::state::range_of(*dim);
+    if (u.value < lo || u.value > hi) {
+      r.fail(value_field, "invalid_field",
+             lo < 0 ? "must be in -1..1 for this dimension"
+                    : "must be in 0..1 for this dimension");
+    }
+  }
+  u.source = "self_report";
+  if (auto s = r.text(r.find(f_source))) {
+    if (*s != "self_report" && *s != "task_outcome") {
+      r.fail(r.find(f_source), "invalid_field", "must be self_report or task_outcome");
+    }
+    u.source = *s;
+  }
+  return out;
+}
+
 ws_inbound read_ws_message(const field_reader& r, const interaction_rules& rules) {
   auto type = r.need(f_type);
   auto name = r.text(type);
@@ -350,71 +409,17 @@ bool is_valid_user_id(std::string_view id) noexcept {
 
 parse_result<model::interaction> parse_interaction(std::string_view body,
                                                    const codec_limits& limits, double now) {
-  auto doc = parse_document(body, limits.max_depth);
-  if (auto* e = std::get_if<wire_error>(&doc)) {
-    return std::move(*e);
-  }
-  const interaction_rules rules{limits, now, std::nullopt};
-  return read_root(std::get<json>(doc), spelling::snake,
-                   [&rules](const field_reader& r) { return read_interaction(r, rules); });
+  return read_rest_body(body, limits, now, read_interaction);
 }
 
 parse_result<model::interaction> parse_learning_answer(std::string_view body,
                                                        const codec_limits& limits, double now) {
-  auto doc = parse_document(body, limits.max_depth);
-  if (auto* e = std::get_if<wire_error>(&doc)) {
-    return std::move(*e);
-  }
-  const interaction_rules rules{limits, now, std::nullopt};
-  return read_root(std::get<json>(doc), spelling::snake, [&rules](const field_reader& r) {
-    model::interaction x;
-    x.type = model::interaction_type::answer;
-    x.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
-    x.user_id = read_user(r, rules);
-    x.response_time = r.number(r.find(f_response_time), 0);
-    read_learning(r, x, rules.limits, true);
-    auto key = read_idempotency(r, rules.limits);
-    x.client_id = std::move(key.client_id);
-    x.seq = key.seq;
-    return x;
-  });
+  return read_rest_body(body, limits, now, read_answer);
 }
 
 parse_result<feedback_body> parse_feedback(std::string_view body, const codec_limits& limits,
                                            double now) {
-  auto doc = parse_document(body, limits.max_depth);
-  if (auto* e = std::get_if<wire_error>(&doc)) {
-    return std::move(*e);
-  }
-  const interaction_rules rules{limits, now, std::nullopt};
-  return read_root(std::get<json>(doc), spelling::snake, [&rules](const field_reader& r) {
-    feedback_body out;
-    out.user_id = read_user(r, rules);
-    auto& u = out.update;
-    u.timestamp = r.find(f_timestamp).value != nullptr ? read_timestamp(r, rules) : rules.now;
-    auto dim_field = r.need(f_dimension);
-    auto dim = r.enumeration(dim_field, model::state::parse_state_dimension);
-    if (dim) {
-      u.dimension = std::string{model::state::to_string(*dim)};
-    }
-    auto value_field = r.need(f_value);
-    u.value = r.number(value_field, -std::numeric_limits<double>::infinity());
-    if (dim && model::present(u.value)) {
-      auto [lo, hi] = model::state::range_of(*dim);
-      if (u.value < lo || u.value > hi) {
-        r.fail(value_field, "invalid_field",
-               lo < 0 ? "must be in -1..1 for this dimension" : "must be in 0..1 for this dimension");
-      }
-    }
-    u.source = "self_report";
-    if (auto s = r.text(r.find(f_source))) {
-      if (*s != "self_report" && *s != "task_outcome") {
-        r.fail(r.find(f_source), "invalid_field", "must be self_report or task_outcome");
-      }
-      u.source = *s;
-    }
-    return out;
-  });
+  return read_rest_body(body, limits, now, read_feedback);
 }
 
 parse_result<ws_inbound> parse_ws_message(std::string_view text, std::string_view path_user,

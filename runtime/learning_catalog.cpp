@@ -65,7 +65,8 @@ learning_catalog parse(const json& root) {
     if (!pre[i].is_object()) {
       throw catalog_error{where + ": must be an object {\"before\", \"after\"}"};
     }
-    edges.push_back({text_at(pre[i], "before", where, true), text_at(pre[i], "after", where, true)});
+    edges.push_back(
+      {text_at(pre[i], "before", where, true), text_at(pre[i], "after", where, true)});
   }
   learning_catalog out;
   std::set<std::string> ids;
@@ -122,7 +123,8 @@ std::variant<learning_catalog, std::string> read_learning_catalog(const std::str
   }
 }
 
-std::shared_ptr<const model::learning::learning_engine> make_learning_engine(const node_config& cfg) {
+std::shared_ptr<const model::learning::learning_engine>
+make_learning_engine(const node_config& cfg) {
   const auto& l = cfg.learning;
   model::learning::learning_config lc;
   lc.bkt = {l.bkt_init, l.bkt_learn, l.bkt_guess, l.bkt_slip, l.bkt_forget};

@@ -240,10 +240,8 @@ TEST_CASE("model_prediction_accuracy reports the live accuracy once enough answe
   CHECK(std::isnan(*accuracy()));  // no answers yet: NaN, so LowModelAccuracy cannot fire
   // A learner who always answers right: after the first few, every prediction says "right".
   for (int i = 0; i < 60; ++i) {
-    REQUIRE(post_answer(node, answer_body("erin", "q" + std::to_string(i), "s" + std::to_string(i % 3),
-                                          true))
-              .status
-            == 200);
+    auto body = answer_body("erin", "q" + std::to_string(i), "s" + std::to_string(i % 3), true);
+    REQUIRE(post_answer(node, body).status == 200);
   }
   REQUIRE(accuracy());
   CHECK(*accuracy() > 0.9);
@@ -269,7 +267,8 @@ TEST_CASE("learning can be switched off, and a bad catalogue stops the node at s
   r = run_node_expecting_exit("--learning.catalog_file=" + aia::test::quoted(broken));
   CHECK(r.status == 2);
   CHECK(r.output.find("items[0].skill") != std::string::npos);
-  r = run_node_expecting_exit("--learning.target_success_low=0.9 --learning.target_success_high=0.8");
+  r = run_node_expecting_exit(
+    "--learning.target_success_low=0.9 --learning.target_success_high=0.8");
   CHECK(r.status == 2);
   CHECK(r.output.find("learning.target_success_high") != std::string::npos);
 }
