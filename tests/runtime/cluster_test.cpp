@@ -493,3 +493,47 @@ TEST_CASE("an erasure through any node erases the user at its owner, and one glo
     CHECK(s["global_budget"]["releases"] == 2);
   }
 }
+
+TEST_CASE("answers and feedback through any node reach the learner at the owner, across a kill") {
+  test_cluster c{3};
+  const std::string user = "learner-7";
+  aia::runtime::placement p{c.names()};
+  auto owner = static_cast<std::size_t>(p.owner(user)[0] - 'a');
+  // Answers through every node, none of them necessarily the owner.
+  for (int i = 0; i < 6; ++i) {
+    json body{{"user_id", user}, {"item_id", "q" + std::to_string(i)}, {"skill", "algebra"},
+              {"correct", i != 3}, {"modality", "visual"}};
+    auto res = http_request(c[static_cast<std::size_t>(i) % 3].port(), "POST",
+                            std::string{api} + "/learning/answer", body.dump());
+    REQUIRE(res.status == 200);
+  }
+  auto feedback = http_request(c[(owner + 1) % 3].port(), "POST", std::string{api} + "/feedback",
+                               json{{"user_id", user}, {"dimension", "fatigue_level"},
+                                    {"value", 0.9}}.dump());
+  REQUIRE(feedback.status == 200);
+  CHECK(json::parse(feedback.body)["labels"] == 1);
+  json mastery;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto res = http_request(c[i].port(), "GET", std::string{api} + "/learning/mastery/" + user);
+    REQUIRE(res.status == 200);
+    auto m = json::parse(res.body);
+    CHECK(m["answers"] == 6);
+    CHECK(m["learning_style"]["primary"] == "visual");
+    mastery = m;
+  }
+  // The owner dies: the next owner rebuilds the learner and the feedback from the store.
+  c[owner].kill();
+  REQUIRE(c.wait_members(2));
+  auto alive = (owner + 1) % 3;
+  auto res = http_request(c[alive].port(), "GET", std::string{api} + "/learning/mastery/" + user);
+  REQUIRE(res.status == 200);
+  auto after = json::parse(res.body);
+  CHECK(after["answers"] == 6);
+  CHECK(after["skills"][0]["p_known"].get<double>()
+        == Approx(mastery["skills"][0]["p_known"].get<double>()));
+  auto again = http_request(c[alive].port(), "POST", std::string{api} + "/feedback",
+                            json{{"user_id", user}, {"dimension", "fatigue_level"},
+                                 {"value", 0.9}}.dump());
+  REQUIRE(again.status == 200);
+  CHECK(json::parse(again.body)["labels"] == 2);
+}
