@@ -43,6 +43,9 @@ struct load_settings {
   /// report how long the batches outstanding at that moment took to be answered.
   int kill_pid = 0;
   double kill_after = 0;
+  /// `--dump FILE`: one line per measured batch, "<scheduled send, steady_clock ns> <latency
+  /// ms>", to find out whether a tail is a few stalls or spread over the run.
+  std::string dump;
 };
 
 /// Splits "a,b,c" at the commas, dropping empty items and surrounding blanks.
@@ -85,7 +88,7 @@ inline constexpr const char* usage =
   "         (--rate R --duration S | --max --duration S --window W | --hold C [--hold-seconds S])\n"
   "         [--warmup S] [--user-offset N] [--connect-parallel N] [--connect-timeout S]\n"
   "         [--drain-timeout S] [--host IP] [--path /prefix/] [--token JWT]\n"
-  "         [--nodes a,b,c --avoid-owner a] [--kill-pid PID --kill-after S]\n";
+  "         [--nodes a,b,c --avoid-owner a] [--kill-pid PID --kill-after S] [--dump FILE]\n";
 
 /// Reads the command line; nothing (after printing why) if it is not usable.
 inline std::optional<load_settings> parse_settings(int argc, char** argv) {
@@ -94,7 +97,7 @@ inline std::optional<load_settings> parse_settings(int argc, char** argv) {
   opt.allow_only({"port", "host", "path", "rate", "duration", "warmup", "connections", "window",
                   "batch", "threads", "user-offset", "hold", "hold-seconds", "max", "echo",
                   "json", "connect-parallel", "connect-timeout", "drain-timeout", "token",
-                  "nodes", "avoid-owner", "kill-pid", "kill-after"});
+                  "nodes", "avoid-owner", "kill-pid", "kill-after", "dump"});
   s.port = opt.number<std::uint16_t>("port", 0);
   s.host = opt.get("host", s.host);
   s.echo = opt.has("echo");
@@ -117,6 +120,7 @@ inline std::optional<load_settings> parse_settings(int argc, char** argv) {
   s.avoid_owner = opt.get("avoid-owner", "");
   s.kill_pid = opt.number<int>("kill-pid", 0);
   s.kill_after = opt.number<double>("kill-after", 0);
+  s.dump = opt.get("dump", "");
   if (opt.has("hold")) {
     s.mode = load_mode::hold;
     s.connections = opt.number<int>("hold", s.connections);

@@ -341,6 +341,8 @@ public:
 
   /// Latency samples in ms (read after the run).
   std::vector<float>& samples() { return samples_; }
+  /// The scheduled send time of each sample (only with --dump).
+  const std::vector<clock::time_point>& stamps() const { return stamps_; }
   /// Batches sent with neither an answer nor an error (read after the run).
   std::size_t unanswered() const {
     return ledger_ ? ledger_->unresolved() : batches_.unresolved();
@@ -517,6 +519,9 @@ private:
                     || (r.stamp >= d_.window_start && r.stamp < d_.window_end);
     if (measured) {
       samples_.push_back(std::chrono::duration<float, std::milli>(now - r.stamp).count());
+      if (!d_.cfg.dump.empty()) {
+        stamps_.push_back(r.stamp);
+      }
     }
     if (now >= d_.window_start && now < d_.window_end) {
       t.events_answered_in_window.fetch_add(static_cast<std::uint64_t>(d_.cfg.batch),
@@ -603,6 +608,7 @@ private:
   std::optional<batch_ledger> ledger_;  ///< instead of batches_ with --kill-pid
   std::vector<batch_ledger::record> dup_settled_;
   std::vector<float> samples_;
+  std::vector<clock::time_point> stamps_;
   clock::duration interval_{};
   clock::time_point next_{};
   bool open_ = false, closing_ = false;
@@ -824,6 +830,19 @@ load_report driver::report() {
   }
   r.latency = summarize(all);
   r.users = users;
+  if (!cfg.dump.empty()) {
+    if (auto* f = std::fopen(cfg.dump.c_str(), "w")) {
+      for (auto& c : clients_) {
+        const auto& st = c->stamps();
+        for (std::size_t i = 0; i < st.size() && i < c->samples().size(); ++i) {
+          std::fprintf(f, "%lld %.3f\n",
+                       static_cast<long long>(st[i].time_since_epoch().count()),
+                       static_cast<double>(c->samples()[i]));
+        }
+      }
+      std::fclose(f);
+    }
+  }
   if (cfg.kill_pid != 0) {
     report_kill(r.kill);
   }
