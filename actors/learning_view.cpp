@@ -8,23 +8,6 @@ namespace aia::actors {
 
 namespace {
 
-const char* to_string(model::learning::break_reason r) noexcept {
-  using model::learning::break_reason;
-  switch (r) {
-  case break_reason::none:
-    return "none";
-  case break_reason::severe_fatigue:
-    return "severe_fatigue";
-  case break_reason::high_fatigue:
-    return "high_fatigue";
-  case break_reason::long_block:
-    return "long_block";
-  case break_reason::block:
-    return "block";
-  }
-  return "none";
-}
-
 skill_view view_of(const model::learning::learning_engine& engine,
                    const model::learning::learner_state& learner, const std::string& skill) {
   skill_view v;
@@ -53,7 +36,7 @@ void fill_next(learning_reply& out, const model::learning::learning_engine& engi
   out.band_high = step.band.high;
   out.take_break = step.pause.take_break;
   out.break_minutes = step.pause.minutes;
-  out.break_reason = to_string(step.pause.reason);
+  out.break_reason = model::learning::to_string(step.pause.reason);
   out.minutes_active = step.minutes_active;
   out.visual_complexity = step.visual_complexity;
   if (!step.skill.empty()) {

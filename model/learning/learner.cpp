@@ -254,7 +254,7 @@ learning_engine::learning_engine(learning_config cfg, skill_graph graph,
 }
 
 double learning_engine::difficulty_of(std::string_view item) const noexcept {
-  auto i = by_id_.find(std::string{item});
+  auto i = by_id_.find(item);
   return i == by_id_.end() ? 0 : catalog_[i->second].difficulty;
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -187,7 +188,15 @@ private:
   learning_config cfg_;
   skill_graph graph_;
   std::vector<catalog_item> catalog_;
-  std::unordered_map<std::string, std::size_t> by_id_; ///< catalogue index by item id
+  /// Hashes strings and string views alike, so lookups by view allocate nothing.
+  struct id_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  /// Catalogue index by item id.
+  std::unordered_map<std::string, std::size_t, id_hash, std::equal_to<>> by_id_;
 };
 
 } // namespace aia::model::learning

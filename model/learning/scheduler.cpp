@@ -92,6 +92,22 @@ double next_review(const memory_state& s, double target_recall, const fsrs_param
 
 // -- breaks ----------------------------------------------------------------------------------
 
+const char* to_string(break_reason r) noexcept {
+  switch (r) {
+  case break_reason::none:
+    return "none";
+  case break_reason::severe_fatigue:
+    return "severe_fatigue";
+  case break_reason::high_fatigue:
+    return "high_fatigue";
+  case break_reason::long_block:
+    return "long_block";
+  case break_reason::block:
+    return "block";
+  }
+  return "none";
+}
+
 break_suggestion suggest_break(double fatigue, double minutes_active,
                                const break_policy& p) noexcept {
   const auto f = clean(fatigue);

@@ -87,6 +87,9 @@ struct break_policy {
 /// Why a break is (not) suggested: the rule that matched.
 enum class break_reason : std::uint8_t { none, severe_fatigue, high_fatigue, long_block, block };
 
+/// Wire name of a break reason (`none`, `severe_fatigue`, `high_fatigue`, `long_block`, `block`).
+[[nodiscard]] const char* to_string(break_reason r) noexcept;
+
 /// The break rule's answer.
 struct break_suggestion {
   bool take_break = false;
