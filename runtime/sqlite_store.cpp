@@ -107,7 +107,7 @@ public:
     // The hook replaces SQLite's auto-checkpoint, which would run inside every commit; if the
     // background checkpointer cannot start, the limit in write() still bounds the log.
     sqlite3_wal_hook(db_, &sqlite_store::on_wal_commit, this);
-    checkpoints_ = std::make_unique<checkpointer>(path);
+    checkpoints_ = std::make_unique<checkpointer>(path, std::max(64, wal_restart_frames / 256));
     insert_event_ = std::make_unique<statement>(
       db_, "INSERT INTO events (user_id, seq, client_id, client_seq, ts, stored_at, payload) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -175,6 +175,8 @@ public:
 
   std::optional<store_error> write(const std::vector<stored_event>& events,
                                    const std::vector<snapshot_record>& snapshots) override {
+    // Held from the catch-up through this commit's BEGIN, where the log restarts.
+    auto paused = restart_due() ? catch_up() : std::unique_lock<std::mutex>{};
     if (auto err = exec_checked(db_, "BEGIN IMMEDIATE")) {
       return err;
     }
@@ -188,14 +190,8 @@ public:
     if (auto err = exec_checked(db_, "COMMIT")) {
       return rollback(*err);
     }
-    if (wal_frames_ > wal_restart_frames_) {
-      // The background checkpointer never catches up with a log that commits keep extending,
-      // and the log restarts from its beginning only once every frame is copied: past the
-      // limit, the writer copies the rest itself (what came since the last background pass),
-      // so that its next commit restarts the log. This bounds the file; it costs this commit
-      // a few milliseconds.
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      wal_frames_ = 0;
+    if (wal_frames_ <= wal_restart_frames_) {
+      restart_asked_ = false;
     }
     return std::nullopt;
   }
@@ -508,8 +504,43 @@ private:
     return {};
   }
 
+  /// Whether the writer copies the rest of the log before this write, so that the write restarts
+  /// the log from its beginning. The background checkpointer never catches up with a log that
+  /// commits keep extending, and the log restarts only once every frame is copied. Past the limit
+  /// the writer first asks the checkpointer for a hurried round and keeps committing; it catches
+  /// up after that round (then little is left to copy and sync: ~1 ms), or at once when the log
+  /// is a quarter past the limit, or when there is no checkpointer.
+  bool restart_due() {
+    if (wal_frames_ <= wal_restart_frames_) {
+      return false;
+    }
+    if (!checkpoints_->running()) {
+      return true;
+    }
+    if (!restart_asked_) {
+      checkpoints_->hurry();
+      restart_asked_ = true;
+      return false;
+    }
+    return checkpoints_->hurried() || wal_frames_ > wal_restart_frames_ + wal_restart_frames_ / 4;
+  }
+
+  /// Copies (and syncs) every frame not yet in the database file, with background passes held
+  /// off until the lock returned is released: none can run into the catch-up or the restart.
+  std::unique_lock<std::mutex> catch_up() {
+    auto paused = checkpoints_->pause();
+    // No reader holds the log (reads run on this connection, between writes), so the pass
+    // copies everything. Were it to fail, the next write tries again: wal_frames_ stays high.
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return paused;
+  }
+
   static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
-    static_cast<sqlite_store*>(self)->wal_frames_ = frames;
+    auto* store = static_cast<sqlite_store*>(self);
+    store->wal_frames_ = frames;
+    if (store->checkpoints_) {
+      store->checkpoints_->log_frames(frames);
+    }
     return SQLITE_OK;
   }
 
@@ -523,6 +554,7 @@ private:
   sqlite_sync sync_;
   int wal_restart_frames_;
   int wal_frames_ = 0;  ///< frames in the WAL after the last commit (from the WAL hook)
+  bool restart_asked_ = false;  ///< a hurried round is asked for this restart
   sqlite3* db_ = nullptr;
   std::unique_ptr<checkpointer> checkpoints_;
   std::unique_ptr<statement> insert_event_;
