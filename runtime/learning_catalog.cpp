@@ -46,17 +46,68 @@ std::string text_at(const json& obj, const char* key, const std::string& where, 
   return it->get<std::string>();
 }
 
+/// A probability in (0, 1) (or [0, 1) for `forget`) at `obj[key]`; `fallback` when absent.
+double probability_at(const json& obj, const char* key, const std::string& where,
+                      double fallback, bool may_be_zero) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return fallback;
+  }
+  double v = it->is_number() ? it->get<double>() : -1;
+  if (!(v < 1) || !(may_be_zero ? v >= 0 : v > 0)) {
+    throw catalog_error{where + "." + key + (may_be_zero ? ": must be a number in [0, 1)"
+                                                        : ": must be a number in (0, 1)")};
+  }
+  return v;
+}
+
+/// A skill's BKT parameters: `init`, `learn`, `guess`, `slip` (and `forget`, default 0).
+model::learning::bkt_params read_bkt(const json& b, const std::string& where) {
+  if (!b.is_object()) {
+    throw catalog_error{where + ": must be an object {\"init\", \"learn\", \"guess\", "
+                                "\"slip\", \"forget\"}"};
+  }
+  model::learning::bkt_params p;
+  for (const char* key : {"init", "learn", "guess", "slip"}) {
+    if (!b.contains(key)) {
+      throw catalog_error{where + "." + key + ": is required"};
+    }
+  }
+  p.init = probability_at(b, "init", where, p.init, false);
+  p.learn = probability_at(b, "learn", where, p.learn, false);
+  p.guess = probability_at(b, "guess", where, p.guess, false);
+  p.slip = probability_at(b, "slip", where, p.slip, false);
+  p.forget = probability_at(b, "forget", where, 0, true);
+  if (p.guess + p.slip >= 1) {
+    // Knowing the skill must make a right answer likelier than not knowing it.
+    throw catalog_error{where + ".guess: guess + slip must be below 1"};
+  }
+  return p;
+}
+
 learning_catalog parse(const json& root) {
   if (!root.is_object()) {
     throw catalog_error{"the catalogue must be a JSON object"};
   }
+  learning_catalog out;
   std::vector<std::string> skills;
-  const auto& names = array_at(root, "skills");
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (!names[i].is_string() || names[i].get_ref<const std::string&>().empty()) {
-      throw catalog_error{"skills[" + std::to_string(i) + "]: must be a non-empty string"};
+  const auto& listed = array_at(root, "skills");
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    auto where = "skills[" + std::to_string(i) + "]";
+    if (listed[i].is_object()) {  // {"id", "bkt"}: a skill with fitted parameters
+      auto id = text_at(listed[i], "id", where, true);
+      if (auto b = listed[i].find("bkt"); b != listed[i].end() && !b->is_null()) {
+        if (!out.skill_bkt.emplace(id, read_bkt(*b, where + ".bkt")).second) {
+          throw catalog_error{where + ".id: \"" + id + "\" has parameters twice"};
+        }
+      }
+      skills.push_back(std::move(id));
+      continue;
     }
-    skills.push_back(names[i].get<std::string>());
+    if (!listed[i].is_string() || listed[i].get_ref<const std::string&>().empty()) {
+      throw catalog_error{where + ": must be a non-empty string or an object {\"id\", \"bkt\"}"};
+    }
+    skills.push_back(listed[i].get<std::string>());
   }
   std::vector<model::learning::skill_edge> edges;
   const auto& pre = array_at(root, "prerequisites");
@@ -68,7 +119,6 @@ learning_catalog parse(const json& root) {
     edges.push_back(
       {text_at(pre[i], "before", where, true), text_at(pre[i], "after", where, true)});
   }
-  learning_catalog out;
   std::set<std::string> ids;
   const auto& items = array_at(root, "items");
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -140,6 +190,7 @@ make_learning_engine(const node_config& cfg) {
     }
     catalog = std::get<learning_catalog>(std::move(read));
   }
+  lc.skill_bkt = std::move(catalog.skill_bkt);
   return std::make_shared<const model::learning::learning_engine>(
     std::move(lc), std::move(catalog.graph), std::move(catalog.items));
 }

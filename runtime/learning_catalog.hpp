@@ -4,19 +4,23 @@
 #include "model/learning/learner.hpp"
 #include "runtime/config.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
 
 namespace aia::runtime {
 
-/// Skills, prerequisites and items read from a catalogue file.
+/// Skills, prerequisites, items and fitted BKT parameters read from a catalogue file.
 struct learning_catalog {
   model::learning::skill_graph graph;
   std::vector<model::learning::catalog_item> items;
+  std::map<std::string, model::learning::bkt_params, std::less<>> skill_bkt;
 };
 
-/// Reads a catalogue: a JSON object with optional `skills` (names), `prerequisites`
+/// Reads a catalogue: a JSON object with optional `skills` (names, or `{"id", "bkt"}` objects
+/// whose `bkt` holds the skill's fitted `init`, `learn`, `guess`, `slip` in (0, 1), with guess +
+/// slip below 1, and `forget` in [0, 1), default 0), `prerequisites`
 /// (`{"before","after"}` edges) and `items` (`{"id","skill","difficulty","modality"}`; id and
 /// skill required, difficulty a logit offset in -10..10, modality a learning style). The error
 /// names the file and the element at fault.

@@ -287,8 +287,9 @@ std::optional<answer_outcome> learning_engine::observe(learner_state& s,
   out.p_predicted = predict(s, x.skill, difficulty_of(x.item_id));
   auto& sk = upsert(s.skills, x.skill, &skill_record::skill, &skill_record::last_at,
                     cfg_.max_skills);
-  const double before = sk.attempts > 0 ? sk.p_known : cfg_.bkt.init;
-  sk.p_known = static_cast<float>(cfg_.bkt.posterior(before, right));
+  const auto& bkt = bkt_of(x.skill);
+  const double before = sk.attempts > 0 ? sk.p_known : bkt.init;
+  sk.p_known = static_cast<float>(bkt.posterior(before, right));
   ++sk.attempts;
   sk.correct += right ? 1 : 0;
   sk.last_at = std::max(sk.last_at, t);
@@ -309,7 +310,12 @@ std::optional<answer_outcome> learning_engine::observe(learner_state& s,
 
 double learning_engine::mastery(const learner_state& s, std::string_view skill) const noexcept {
   const auto* r = s.find_skill(skill);
-  return r != nullptr && r->attempts > 0 ? r->p_known : cfg_.bkt.init;
+  return r != nullptr && r->attempts > 0 ? r->p_known : bkt_of(skill).init;
+}
+
+const bkt_params& learning_engine::bkt_of(std::string_view skill) const noexcept {
+  auto it = cfg_.skill_bkt.find(skill);
+  return it != cfg_.skill_bkt.end() ? it->second : cfg_.bkt;
 }
 
 mastery_map learning_engine::mastery(const learner_state& s) const {
@@ -322,7 +328,7 @@ mastery_map learning_engine::mastery(const learner_state& s) const {
 
 double learning_engine::predict(const learner_state& s, std::string_view skill,
                                 double difficulty) const noexcept {
-  const double p = cfg_.bkt.p_correct(mastery(s, skill));
+  const double p = bkt_of(skill).p_correct(mastery(s, skill));
   if (difficulty == 0 || std::isnan(difficulty)) {
     return std::clamp(p, p_floor, 1 - p_floor);
   }

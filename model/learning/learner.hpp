@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,7 +86,10 @@ struct catalog_item {
 
 /// Settings of the engine (config section `learning`).
 struct learning_config {
-  bkt_params bkt{};            ///< one parameter set for every skill the node meets
+  bkt_params bkt{};            ///< for every skill not in skill_bkt
+  /// Fitted parameters by skill name (the catalogue's `skills[].bkt`, e.g. written by
+  /// `aia-eval kt --export-bkt`).
+  std::map<std::string, bkt_params, std::less<>> skill_bkt;
   progression_config progression{};
   fsrs_params fsrs{};
   double target_recall = 0.9;  ///< reviews are due when predicted recall falls below this
@@ -176,6 +180,9 @@ public:
   /// When the learner should see `item` again for the target recall (seconds since the epoch);
   /// 0 for an item never answered.
   [[nodiscard]] double next_review_at(const learner_state& s, std::string_view item) const;
+
+  /// The BKT parameters of `skill`: its fitted ones, else the common set.
+  [[nodiscard]] const bkt_params& bkt_of(std::string_view skill) const noexcept;
 
   [[nodiscard]] const learning_config& config() const noexcept { return cfg_; }
   [[nodiscard]] const skill_graph& graph() const noexcept { return graph_; }

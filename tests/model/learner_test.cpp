@@ -231,3 +231,20 @@ TEST_CASE("a learner survives encoding, and malformed bytes are refused") {
   bad[1] = 9;  // unknown version
   CHECK_FALSE(decode_learner(bad.data(), bad.size()));
 }
+
+TEST_CASE("a skill with fitted BKT parameters is traced with them, the others with the common set") {
+  learning_config cfg;
+  cfg.skill_bkt["fractions"] = bkt_params{0.6, 0.3, 0.25, 0.05, 0.0};
+  learning_engine e{cfg, skill_graph{}, {}};
+  learner_state s;
+  // The priors: the fitted init and its p(correct), the common init elsewhere.
+  CHECK(e.mastery(s, "fractions") == Approx(0.6));
+  CHECK(e.mastery(s, "decimals") == Approx(cfg.bkt.init));
+  CHECK(e.predict(s, "fractions") == Approx(0.6 * 0.95 + 0.4 * 0.25));
+  REQUIRE(e.observe(s, answer("q1", "fractions", true, t0)));
+  REQUIRE(e.observe(s, answer("q2", "decimals", true, t0 + 10)));
+  CHECK(e.mastery(s, "fractions") == Approx(cfg.skill_bkt["fractions"].posterior(0.6, true)));
+  CHECK(e.mastery(s, "decimals") == Approx(cfg.bkt.posterior(cfg.bkt.init, true)));
+  CHECK(e.bkt_of("fractions").learn == 0.3);
+  CHECK(e.bkt_of("decimals").learn == cfg.bkt.learn);
+}

@@ -1,5 +1,6 @@
 // aia-eval run as a process on the shared evaluation data: both subcommands give figures in a
 // table and as JSON, and bad input gets a message naming the file and line with exit 1.
+#include "runtime/learning_catalog.hpp"
 #include "tests/support/command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using aia::test::quoted;
 using aia::test::run_command;
@@ -52,6 +54,40 @@ TEST_CASE("aia-eval kt scores BKT on a Statics split and writes the figures as J
   auto auc = j["mean"]["bkt"]["auc"].get<double>();
   CHECK(auc > 0.5);
   CHECK(auc < 1.0);
+}
+
+TEST_CASE("aia-eval kt --export-bkt writes fitted skills that a node's catalogue reader takes") {
+  auto kt = data_dir() / "kt" / "statics";
+  if (!fs::exists(kt)) {
+    WARN("no shared data at " << kt.string());
+    return;
+  }
+  temp_dir dir{"aia-eval-"};
+  auto out = dir / "skills.json";
+  auto r = aia_eval("kt --format akt --train " + quoted((kt / "statics_test2.csv").string()) + " "
+                    + quoted((kt / "statics_test3.csv").string()) + " --test "
+                    + quoted((kt / "statics_test1.csv").string())
+                    + " --models bkt --export-bkt " + quoted(out.string()));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto read = aia::runtime::read_learning_catalog(out.string());
+  REQUIRE(std::holds_alternative<aia::runtime::learning_catalog>(read));
+  const auto& c = std::get<aia::runtime::learning_catalog>(read);
+  REQUIRE(c.skill_bkt.size() > 10);
+  // Fitted, so not all alike, and within the EM's bounds.
+  std::set<double> learns;
+  for (const auto& [skill, p] : c.skill_bkt) {
+    learns.insert(p.learn);
+    CHECK(p.guess <= 0.3 + 1e-9);
+    CHECK(p.slip <= 0.3 + 1e-9);
+  }
+  CHECK(learns.size() > 5);
+  // One fit to export: not the 5-fold protocol, and only from a BKT model.
+  CHECK(aia_eval("kt --folds " + quoted(kt.string()) + " --prefix statics --export-bkt "
+                 + quoted(out.string())).status == 2);
+  CHECK(aia_eval("kt --format akt --train " + quoted((kt / "statics_test1.csv").string())
+                 + " --test " + quoted((kt / "statics_test1.csv").string())
+                 + " --models lr --export-bkt " + quoted(out.string())).status == 2);
 }
 
 TEST_CASE("aia-eval state reports each target beside its baseline") {

@@ -57,6 +57,54 @@ TEST_CASE("a bad catalogue is refused with the file and the element at fault") {
   CHECK(cycle.find("catalog.json") != std::string::npos);
 }
 
+TEST_CASE("skills may carry fitted BKT parameters, which the engine then uses") {
+  test::temp_dir dir;
+  auto path = write(dir, R"({"skills": ["counting",
+      {"id": "addition", "bkt": {"init": 0.4, "learn": 0.2, "guess": 0.15, "slip": 0.08}},
+      {"id": "fractions", "bkt": {"init": 0.1, "learn": 0.05, "guess": 0.2, "slip": 0.1,
+                                 "forget": 0.02}}],
+    "items": [{"id": "f1", "skill": "fractions"}]})");
+  auto r = runtime::read_learning_catalog(path);
+  REQUIRE(std::holds_alternative<runtime::learning_catalog>(r));
+  const auto& c = std::get<runtime::learning_catalog>(r);
+  CHECK(c.graph.skills().size() == 3);
+  REQUIRE(c.skill_bkt.size() == 2);
+  CHECK(c.skill_bkt.at("addition").learn == 0.2);
+  CHECK(c.skill_bkt.at("addition").forget == 0);
+  CHECK(c.skill_bkt.at("fractions").forget == 0.02);
+  runtime::node_config cfg;
+  cfg.learning.catalog_file = path;
+  auto e = runtime::make_learning_engine(cfg);
+  CHECK(e->bkt_of("addition").slip == 0.08);
+  CHECK(e->bkt_of("counting").slip == cfg.learning.bkt_slip);
+  CHECK(e->mastery(model::learning::learner_state{}, "fractions") == 0.1);
+}
+
+TEST_CASE("bad BKT parameters in a catalogue are refused naming the skill and the parameter") {
+  test::temp_dir dir;
+  auto skill = [&](const std::string& bkt) {
+    return error_of(write(dir, R"({"skills": [{"id": "s", "bkt": )" + bkt + "}]}"));
+  };
+  CHECK(skill(R"({"init": 0.3, "learn": 0.1, "guess": 0.2})").find("skills[0].bkt.slip: is required")
+        != std::string::npos);
+  CHECK(skill(R"({"init": 1.0, "learn": 0.1, "guess": 0.2, "slip": 0.1})")
+          .find("skills[0].bkt.init") != std::string::npos);
+  CHECK(skill(R"({"init": 0.3, "learn": 0, "guess": 0.2, "slip": 0.1})")
+          .find("skills[0].bkt.learn") != std::string::npos);
+  CHECK(skill(R"({"init": 0.3, "learn": 0.1, "guess": "x", "slip": 0.1})")
+          .find("skills[0].bkt.guess") != std::string::npos);
+  CHECK(skill(R"({"init": 0.3, "learn": 0.1, "guess": 0.6, "slip": 0.5})")
+          .find("guess + slip must be below 1") != std::string::npos);
+  CHECK(skill(R"({"init": 0.3, "learn": 0.1, "guess": 0.2, "slip": 0.1, "forget": -0.1})")
+          .find("skills[0].bkt.forget") != std::string::npos);
+  CHECK(skill("[0.3]").find("skills[0].bkt: must be an object") != std::string::npos);
+  CHECK(error_of(write(dir, R"({"skills": [{"bkt": {}}]})")).find("skills[0].id: is required")
+        != std::string::npos);
+  CHECK(error_of(write(dir, R"({"skills": [{"id": "s", "bkt": {"init": 0.3, "learn": 0.1,
+        "guess": 0.2, "slip": 0.1}}, {"id": "s", "bkt": {"init": 0.3, "learn": 0.1, "guess": 0.2,
+        "slip": 0.1}}]})")).find("skills[1].id") != std::string::npos);
+}
+
 TEST_CASE("the node's engine takes the learning settings") {
   runtime::node_config cfg;
   cfg.learning.target_success_low = 0.6;

@@ -7,6 +7,7 @@
 #include "model/learning/logistic_kt.hpp"
 #include "tools/eval/commands.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -38,7 +39,10 @@ constexpr const char* kt_usage
       "  --l2-problem L   comma-separated L2 grid for its problem difficulties, chosen on the\n"
       "                   validation file (default 3e-6,1e-5,3e-5; the middle one without "
       "--valid)\n"
-      "  --json [FILE]    also write the figures as JSON (stdout without FILE)\n";
+      "  --json [FILE]    also write the figures as JSON (stdout without FILE)\n"
+      "  --export-bkt F   write the per-skill BKT parameters fitted on --train (the first of\n"
+      "                   bkt, bktf in --models) as a learning catalogue's \"skills\" for the\n"
+      "                   node's learning.catalog_file; skill ids as in the files\n";
 
 struct options {
   akt_format format = akt_format::detect;
@@ -51,6 +55,7 @@ struct options {
   std::vector<double> l2_problem{3e-6, 1e-5, 3e-5};
   bool json = false;
   std::string json_file;
+  std::string export_bkt;  ///< file for the fitted per-skill BKT parameters
 };
 
 struct bad_usage : std::runtime_error {
@@ -146,6 +151,8 @@ options parse(const std::vector<std::string>& args) {
       if (o.l2_problem.empty()) {
         throw bad_usage("--l2-problem: empty grid");
       }
+    } else if (a == "--export-bkt") {
+      o.export_bkt = value();
     } else if (a == "--json") {
       o.json = true;
       if (i + 1 < args.size() && !is_flag(args[i + 1])) {
@@ -164,6 +171,15 @@ options parse(const std::vector<std::string>& args) {
   }
   if (!folds && (o.train.empty() || o.test.empty())) {
     throw bad_usage("--train and --test both need files");
+  }
+  if (!o.export_bkt.empty()) {
+    if (folds) {
+      throw bad_usage("--export-bkt exports one fit: give --train F... --test F..., not --folds");
+    }
+    if (std::find(o.models.begin(), o.models.end(), "bkt") == o.models.end()
+        && std::find(o.models.begin(), o.models.end(), "bktf") == o.models.end()) {
+      throw bad_usage("--export-bkt needs bkt or bktf in --models");
+    }
   }
   return o;
 }
@@ -256,8 +272,43 @@ void finish(model_result& res, const Model& m, const kt_dataset& test, bool grou
   res.update_ns = r.update_ns;
 }
 
+/// Writes `{"skills":[{"id","bkt":{...}}]}` for every skill `train` answers, in id order: the
+/// form of a learning catalogue's skills (runtime/learning_catalog.hpp).
+void export_bkt(const std::string& file, const bkt_model& m, const kt_dataset& train) {
+  std::vector<bool> seen(train.skill_count, false);
+  for (const auto& s : train.sequences) {
+    for (auto k : s.skill) {
+      if (k < seen.size()) {
+        seen[k] = true;
+      }
+    }
+  }
+  std::string j = "{\"skills\":[";
+  bool first = true;
+  char buf[256];
+  for (std::uint32_t k = 0; k < seen.size(); ++k) {
+    if (!seen[k]) {
+      continue;
+    }
+    const auto& p = m.params(k);
+    std::snprintf(buf, sizeof buf,
+                  "%s\n  {\"id\":\"%u\",\"bkt\":{\"init\":%.6g,\"learn\":%.6g,\"guess\":%.6g,"
+                  "\"slip\":%.6g,\"forget\":%.6g}}",
+                  first ? "" : ",", k, p.init, p.learn, p.guess, p.slip, p.forget);
+    j += buf;
+    first = false;
+  }
+  j += "\n]}\n";
+  std::ofstream out(file);
+  out << j;
+  if (!out) {
+    throw std::runtime_error(file + ": cannot write");
+  }
+}
+
 split_result run_split(const options& o, const split_files& f) {
   split_result out;
+  bool exported = false;
   out.fold = f.fold;
   const auto train = load(f.train, o.format);
   const auto test = load(f.test, o.format);
@@ -275,6 +326,10 @@ split_result run_split(const options& o, const split_files& f) {
       fo.forgetting = name == "bktf";
       const auto m = bkt_model::fit(train, fo);
       res.fit_s = seconds_since(t0);
+      if (!o.export_bkt.empty() && !exported) {
+        export_bkt(o.export_bkt, m, train);
+        exported = true;
+      }
       if (!valid.sequences.empty()) {
         const auto v = run(m, valid, o.grouped, false);
         res.valid_auc = auc(v.p, v.y);
