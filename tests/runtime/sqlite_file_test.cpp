@@ -67,54 +67,51 @@ bool eventually(F done) {
   return true;
 }
 
+/// A fresh WAL database and a checkpointer over it.
+struct checkpointed {
+  aia::test::temp_dir dir;
+  std::filesystem::path path = dir / "db";
+  wal_database db{path};
+  checkpointer ckpt{path.string(), 64};
+
+  checkpointed() { REQUIRE(ckpt.running()); }
+};
+
 } // namespace
 
 TEST_CASE("the checkpointer copies the log into the database file in the background") {
-  aia::test::temp_dir dir;
-  auto path = dir / "db";
-  wal_database db{path};
-  checkpointer ckpt{path.string(), 64};
-  REQUIRE(ckpt.running());
-  auto before = db_size(path);
-  db.append(500);  // ~2 MiB in the log, nothing of it in the file yet
-  CHECK(db_size(path) == before);
-  CHECK(eventually([&] { return db_size(path) >= before + 500 * 4096; }));
+  checkpointed f;
+  auto before = db_size(f.path);
+  f.db.append(500);  // ~2 MiB in the log
+  CHECK(eventually([&] { return db_size(f.path) >= before + 500 * 4096; }));
 }
 
 TEST_CASE("a hurried round of the checkpointer ends on its own and leaves nothing to copy") {
-  aia::test::temp_dir dir;
-  auto path = dir / "db";
-  wal_database db{path};
-  checkpointer ckpt{path.string(), 64};
-  REQUIRE(ckpt.running());
-  CHECK_FALSE(ckpt.hurried());
-  db.append(500);
-  ckpt.hurry();
-  REQUIRE(eventually([&] { return ckpt.hurried(); }));
-  CHECK(db_size(path) >= 500 * 4096);
+  checkpointed f;
+  CHECK_FALSE(f.ckpt.hurried());
+  f.db.append(500);
+  f.ckpt.hurry();
+  REQUIRE(eventually([&] { return f.ckpt.hurried(); }));
+  CHECK(db_size(f.path) >= 500 * 4096);
   // A new request starts a new round: it is not over until that round ends.
-  ckpt.hurry();
-  db.append(10);
-  CHECK(eventually([&] { return ckpt.hurried(); }));
+  f.ckpt.hurry();
+  f.db.append(10);
+  CHECK(eventually([&] { return f.ckpt.hurried(); }));
 }
 
 TEST_CASE("a paused checkpointer copies nothing until the pause ends") {
-  aia::test::temp_dir dir;
-  auto path = dir / "db";
-  wal_database db{path};
-  checkpointer ckpt{path.string(), 64};
-  REQUIRE(ckpt.running());
-  auto before = db_size(path);
+  checkpointed f;
+  auto before = db_size(f.path);
   {
-    auto paused = ckpt.pause();
-    db.append(500);
-    ckpt.hurry();
+    auto paused = f.ckpt.pause();
+    f.db.append(500);
+    f.ckpt.hurry();
     std::this_thread::sleep_for(std::chrono::milliseconds{700});  // 3 periods and a hurry
-    CHECK(db_size(path) == before);
-    CHECK_FALSE(ckpt.hurried());
+    CHECK(db_size(f.path) == before);
+    CHECK_FALSE(f.ckpt.hurried());
   }
-  CHECK(eventually([&] { return db_size(path) >= before + 500 * 4096; }));
-  CHECK(eventually([&] { return ckpt.hurried(); }));
+  CHECK(eventually([&] { return db_size(f.path) >= before + 500 * 4096; }));
+  CHECK(eventually([&] { return f.ckpt.hurried(); }));
 }
 
 TEST_CASE("a checkpointer over a database it cannot open does not run") {
