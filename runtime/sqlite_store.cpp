@@ -175,7 +175,7 @@ public:
 
   std::optional<store_error> write(const std::vector<stored_event>& events,
                                    const std::vector<snapshot_record>& snapshots) override {
-    // Held from the catch-up through this commit's BEGIN, where the log restarts.
+    // Held from the catch-up to the end of this write, whose commit restarts the log.
     auto paused = restart_due() ? catch_up() : std::unique_lock<std::mutex>{};
     if (auto err = exec_checked(db_, "BEGIN IMMEDIATE")) {
       return err;
