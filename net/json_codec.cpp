@@ -8,8 +8,6 @@
 #include "net/detail/json_reader.hpp"
 #include "net/detail/json_writer.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -176,8 +174,8 @@ void read_nested(const field_reader& r, model::interaction& x) {
 
 /// A right/wrong grade: true/false, or the 0/1 that knowledge-tracing data uses; -1 if absent.
 std::int8_t read_grade(const field_reader& r, const found& f) {
-  if (f.value != nullptr && f.value->is_number_integer()) {
-    auto v = f.value->get<std::int64_t>();
+  if (f.value != nullptr && f.value->is_integer()) {
+    auto v = f.value->int64();
     if (v == 0 || v == 1) {
       return static_cast<std::int8_t>(v);
     }
@@ -234,47 +232,23 @@ model::interaction read_interaction(const field_reader& r, const interaction_rul
   return x;
 }
 
-/// True if no array or object nests deeper than `max_depth`. Linear and without recursion, so it
-/// runs before the parser and refuses `[[[[...` of any depth cheaply.
-bool within_depth(std::string_view text, int max_depth) noexcept {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        return false;
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 /// One parse of a whole message, refusing malformed JSON, ill-formed UTF-8 and deep nesting.
-parse_result<json> parse_document(std::string_view text, int max_depth) {
-  if (!within_depth(text, max_depth)) {
+parse_result<json_document> parse_document(std::string_view text, int max_depth) {
+  auto parsed = parse_json(text, max_depth);
+  if (auto* doc = std::get_if<json_document>(&parsed)) {
+    return std::move(*doc);
+  }
+  const auto& f = std::get<json_failure>(parsed);
+  switch (f.why) {
+  case json_failure::reason::too_deep:
     return wire_error{"invalid_json", "JSON nests deeper than " + std::to_string(max_depth), {}};
-  }
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return wire_error{
-        "invalid_json", "malformed JSON or UTF-8 at byte " + std::to_string(e.byte), {}};
-  } catch (const json::out_of_range&) {
+  case json_failure::reason::out_of_range:
     return wire_error{"invalid_field", "a number is too large for a double", {}};
-  } catch (const std::exception&) {
-    return wire_error{"invalid_json", "the message could not be parsed", {}};
+  case json_failure::reason::syntax:
+    break;
   }
+  return wire_error{"invalid_json",
+                    "malformed JSON or UTF-8 at byte " + std::to_string(f.byte), {}};
 }
 
 ws_inbound read_batch(const field_reader& r, const interaction_rules& rules) {
@@ -295,8 +269,12 @@ ws_inbound read_batch(const field_reader& r, const interaction_rules& rules) {
   }
   const path_node list_path{&r.path(), list.key};
   in.interactions.reserve(list.value->size());
-  for (std::size_t i = 0; i < list.value->size() && !r.failed(); ++i) {
-    const auto item = r.element(list_path, (*list.value)[i], i);
+  std::size_t i = 0;
+  for (const auto& element : list.value->children()) {
+    if (r.failed()) {
+      break;
+    }
+    const auto item = r.element(list_path, element, i++);
     in.interactions.push_back(read_interaction(item, rules));
   }
   return in;
@@ -325,7 +303,7 @@ auto read_rest_body(std::string_view body, const codec_limits& limits, double no
     return std::move(*e);
   }
   const interaction_rules rules{limits, now, std::nullopt};
-  return read_root(std::get<json>(doc), spelling::snake,
+  return read_root(std::get<json_document>(doc).root(), spelling::snake,
                    [&](const field_reader& r) { return read(r, rules); });
 }
 
@@ -429,7 +407,7 @@ parse_result<ws_inbound> parse_ws_message(std::string_view text, std::string_vie
     return std::move(*e);
   }
   const interaction_rules rules{limits, now, path_user};
-  return read_root(std::get<json>(doc), spelling::camel,
+  return read_root(std::get<json_document>(doc).root(), spelling::camel,
                    [&rules](const field_reader& r) { return read_ws_message(r, rules); });
 }
 

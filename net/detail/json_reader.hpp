@@ -2,10 +2,10 @@
 #pragma once
 
 #include "model/interaction.hpp"
+#include "net/detail/json_dom.hpp"
 #include "net/detail/json_names.hpp"
 #include "net/json_codec.hpp"
 
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +18,7 @@
 
 namespace aia::net::detail {
 
-using json = nlohmann::json;
+using json = json_value;
 
 /// One step of a field's path: an object key as the client spelt it, or an array index.
 struct path_node {
@@ -111,7 +111,7 @@ public:
     }
     const json* snake = lookup(f.snake());
     const json* camel = f.single() ? nullptr : lookup(f.camel());
-    if (snake != nullptr && camel != nullptr && *snake != *camel) {
+    if (snake != nullptr && camel != nullptr && !(*snake == *camel)) {
       fail(r, "invalid_field", "is given in both spellings with different values");
       return r;
     }
@@ -148,7 +148,7 @@ public:
       fail(r, "invalid_field", "must be a number");
       return model::absent;
     }
-    auto x = r.value->get<double>();
+    auto x = r.value->number();
     if (!std::isfinite(x) || x < min) {
       fail(r, "invalid_field", min == 0 ? "must be a finite number >= 0" : "must be finite");
       return model::absent;
@@ -167,7 +167,7 @@ public:
       fail(r, "invalid_field", "must be a string");
       return std::nullopt;
     }
-    std::string_view s = r.value->get_ref<const std::string&>();
+    std::string_view s = r.value->string();
     auto n = code_points(s);
     if (n < min_chars || n > max_chars) {
       fail(r, "invalid_field",
@@ -202,7 +202,7 @@ public:
       fail(r, "invalid_field", "must be true or false");
       return -1;
     }
-    return r.value->get<bool>() ? 1 : 0;
+    return r.value->boolean() ? 1 : 0;
   }
 
   /// An integer >= 1, or 0 if absent.
@@ -210,11 +210,11 @@ public:
     if (r.value == nullptr) {
       return 0;
     }
-    if (!r.value->is_number_unsigned() || r.value->get<std::uint64_t>() == 0) {
+    if (!r.value->is_unsigned() || r.value->uint64() == 0) {
       fail(r, "invalid_field", "must be an integer >= 1");
       return 0;
     }
-    return r.value->get<std::uint64_t>();
+    return r.value->uint64();
   }
 
   /// Records an error at field `r`.
@@ -227,8 +227,8 @@ private:
       : object_(object), at_(at), preferred_(preferred), sink_(sink) {}
 
   const json* lookup(std::string_view key) const {
-    auto it = object_->find(key);
-    return it == object_->end() || it->is_null() ? nullptr : &*it;
+    const json* hit = object_->find(key);
+    return hit == nullptr || hit->is_null() ? nullptr : hit;
   }
 
   const json* object_;

@@ -78,6 +78,16 @@ void ws_message(const fs::path& dir) {
         R"("interactionType":"hover"}]})");
 }
 
+void json_dom(const fs::path& dir) {
+  constexpr std::string_view h = "fuzz_json_dom";
+  write(dir, h, "spec_rest.json", spec_rest_interaction);
+  write(dir, h, "escapes.json",
+        R"({"s":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","k":1,"k":[null,true,false,{},[]]})");
+  write(dir, h, "numbers.json",
+        "[0,-0,1.5e-3,-9223372036854775808,18446744073709551615,18446744073709551616,1E+2,2e-400]");
+  write(dir, h, "utf8.json", "\xEF\xBB\xBF[\"caf\xC3\xA9\",\"\xE2\x82\xAC\",\"\xF0\x9F\x98\x80\"]");
+}
+
 void msgpack_interaction(const fs::path& dir) {
   constexpr std::string_view h = "fuzz_msgpack_interaction";
   model::interaction x;
@@ -163,6 +173,7 @@ int main(int argc, char** argv) {
   const fs::path dir{argv[1]};
   json_interaction(dir);
   ws_message(dir);
+  json_dom(dir);
   msgpack_interaction(dir);
   jwt(dir);
   http_request(dir);

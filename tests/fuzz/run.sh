@@ -9,7 +9,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-300}
 jobs=${JOBS:-$(nproc)}
 extra=(${FUZZ_ARGS:-})  # more libFuzzer flags, e.g. FUZZ_ARGS="-max_len=65536"
-harnesses=(${FUZZ_HARNESSES:-fuzz_json_interaction fuzz_ws_message fuzz_msgpack_interaction
+harnesses=(${FUZZ_HARNESSES:-fuzz_json_interaction fuzz_ws_message fuzz_json_dom fuzz_msgpack_interaction
   fuzz_jwt fuzz_http_request})
 
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
