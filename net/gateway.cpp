@@ -76,7 +76,7 @@ private:
   }
 
   // A connection arrived: serve it and accept the next.
-  void on_accept(boost::system::error_code ec, tcp::socket socket) {
+  void on_accept(boost::system::error_code ec, detail::connection_socket socket) {
     if (ec == asio::error::operation_aborted) {
       return;
     }
@@ -93,7 +93,7 @@ private:
 
   // Starts the connection's session, over TLS if configured; an address over its connection
   // limit gets one refusing answer.
-  void serve(tcp::socket socket) {
+  void serve(detail::connection_socket socket) {
     boost::system::error_code ec;
     auto peer = socket.remote_endpoint(ec);
     auto address = ec ? std::string{"unknown"} : peer.address().to_string();
