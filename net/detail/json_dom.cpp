@@ -1,6 +1,8 @@
 // The inbound JSON parser (json_dom.hpp): iterative, so nesting costs no stack.
 #include "net/detail/json_dom.hpp"
 
+#include "net/detail/utf8.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -235,33 +237,6 @@ private:
     return true;
   }
 
-  /// The length of the well-formed UTF-8 sequence at `pos_` (lead byte >= 0x80), or 0.
-  std::size_t utf8_length() const noexcept {
-    auto byte = [this](std::size_t i) {
-      return pos_ + i < text_.size() ? static_cast<unsigned char>(text_[pos_ + i]) : 0u;
-    };
-    auto tail = [&](std::size_t i) { return (byte(i) & 0xC0u) == 0x80u; };
-    unsigned lead = byte(0);
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      return tail(1) ? 2 : 0;
-    }
-    if (lead >= 0xE0 && lead <= 0xEF) {
-      unsigned b1 = byte(1);
-      bool ok = lead == 0xE0   ? (b1 >= 0xA0 && b1 <= 0xBF)
-                : lead == 0xED ? (b1 >= 0x80 && b1 <= 0x9F)  // no UTF-16 surrogates
-                               : tail(1);
-      return ok && tail(2) ? 3 : 0;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-      unsigned b1 = byte(1);
-      bool ok = lead == 0xF0   ? (b1 >= 0x90 && b1 <= 0xBF)
-                : lead == 0xF4 ? (b1 >= 0x80 && b1 <= 0x8F)  // nothing above U+10FFFF
-                               : tail(1);
-      return ok && tail(2) && tail(3) ? 4 : 0;
-    }
-    return 0;
-  }
-
   /// The rest of a string whose opening quote is consumed. Without escapes the value is a view
   /// of the text; with them it is decoded into the document.
   bool string_at(std::string_view& out) {
@@ -288,7 +263,7 @@ private:
         continue;
       }
       if (c >= 0x80) {
-        auto n = utf8_length();
+        auto n = utf8_sequence(text_.substr(pos_));
         if (n == 0) {
           return fail();
         }
@@ -395,6 +370,15 @@ private:
     return i < text_.size() && text_[i] >= '0' && text_[i] <= '9';
   }
 
+  /// Skips one or more digits; false if there is none.
+  bool digits() noexcept {
+    std::size_t from = pos_;
+    while (digit_at(pos_)) {
+      ++pos_;
+    }
+    return pos_ > from;
+  }
+
   /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?` at `pos_`.
   bool number_at(json_value& v) {
     std::size_t start = pos_;
@@ -406,19 +390,14 @@ private:
     if (text_[pos_] == '0') {
       ++pos_;
     } else {
-      while (digit_at(pos_)) {
-        ++pos_;
-      }
+      digits();
     }
     std::size_t int_end = pos_;
     bool integer = true;
     if (pos_ < text_.size() && text_[pos_] == '.') {
       ++pos_;
-      if (!digit_at(pos_)) {
+      if (!digits()) {
         return fail();
-      }
-      while (digit_at(pos_)) {
-        ++pos_;
       }
       integer = false;
     }
@@ -427,11 +406,8 @@ private:
       if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) {
         ++pos_;
       }
-      if (!digit_at(pos_)) {
+      if (!digits()) {
         return fail();
-      }
-      while (digit_at(pos_)) {
-        ++pos_;
       }
       integer = false;
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "net/detail/json_names.hpp"
+#include "net/detail/utf8.hpp"
 
 #include <array>
 #include <charconv>
@@ -13,28 +14,6 @@
 #include <utility>
 
 namespace aia::net::detail {
-
-/// Length of the well-formed UTF-8 sequence that starts `s` (RFC 3629), 0 if ill-formed.
-inline std::size_t utf8_sequence(std::string_view s) noexcept {
-  auto byte = [s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto lead = byte(0);
-  std::size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
-  if (n == 0 || lead > 0xF4 || s.size() < n) {
-    return 0;
-  }
-  // The second byte's range excludes overlong forms, surrogates and code points above U+10FFFF.
-  unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
-  unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
-  if (byte(1) < low || byte(1) > high) {
-    return 0;
-  }
-  for (std::size_t i = 2; i < n; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  return n;
-}
 
 /// Appends compact JSON to one string, placing commas itself; keys follow one spelling.
 class json_writer {

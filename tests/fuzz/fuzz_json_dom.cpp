@@ -3,6 +3,8 @@
 // difference allowed is a NUL byte, which nlohmann reads as the end of the text.
 #include "net/detail/json_dom.hpp"
 
+#include "tests/support/json_dom_nlohmann.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -11,44 +13,7 @@
 #include <string_view>
 #include <variant>
 
-namespace {
-
 using aia::net::detail::json_document;
-using aia::net::detail::json_value;
-
-/// The value as nlohmann::json holds it (a member given twice: the last one).
-nlohmann::json to_nlohmann(const json_value& v) {
-  switch (v.type()) {
-  case json_value::kind::null:
-    return nullptr;
-  case json_value::kind::boolean:
-    return v.boolean();
-  case json_value::kind::number:
-    if (v.is_integer()) {
-      return v.is_unsigned() ? nlohmann::json(v.uint64()) : nlohmann::json(v.int64());
-    }
-    return v.number();
-  case json_value::kind::string:
-    return std::string{v.string()};
-  case json_value::kind::array: {
-    auto out = nlohmann::json::array();
-    for (const auto& e : v.children()) {
-      out.push_back(to_nlohmann(e));
-    }
-    return out;
-  }
-  case json_value::kind::object: {
-    auto out = nlohmann::json::object();
-    for (const auto& m : v.children()) {
-      out[std::string{m.key()}] = to_nlohmann(m);
-    }
-    return out;
-  }
-  }
-  return nullptr;
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text{reinterpret_cast<const char*>(data), size};
@@ -77,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto& root = std::get<json_document>(mine).root();
-  if (to_nlohmann(root) != theirs || !(root == root)) {
+  if (aia::test::to_nlohmann(root) != theirs || !(root == root)) {
     std::abort();
   }
   return 0;

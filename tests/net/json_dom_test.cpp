@@ -2,6 +2,8 @@
 // accept / reject decisions and values as nlohmann::json on mutated wire messages.
 #include "net/detail/json_dom.hpp"
 
+#include "tests/support/json_dom_nlohmann.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -35,38 +37,6 @@ json_failure refused(const std::string& text, int max_depth = deep) {
   return std::get<json_failure>(r);
 }
 
-/// The same value as nlohmann::json holds it (a member given twice: the last one).
-nlohmann::json to_nlohmann(const json_value& v) {
-  switch (v.type()) {
-  case json_value::kind::null:
-    return nullptr;
-  case json_value::kind::boolean:
-    return v.boolean();
-  case json_value::kind::number:
-    if (v.is_integer()) {
-      return v.is_unsigned() ? nlohmann::json(v.uint64()) : nlohmann::json(v.int64());
-    }
-    return v.number();
-  case json_value::kind::string:
-    return std::string{v.string()};
-  case json_value::kind::array: {
-    auto out = nlohmann::json::array();
-    for (const auto& e : v.children()) {
-      out.push_back(to_nlohmann(e));
-    }
-    return out;
-  }
-  case json_value::kind::object: {
-    auto out = nlohmann::json::object();
-    for (const auto& m : v.children()) {
-      out[std::string{m.key()}] = to_nlohmann(m);
-    }
-    return out;
-  }
-  }
-  return nullptr;
-}
-
 /// Both parsers agree on `text`: both refuse it, or both accept it with equal values.
 void same_as_nlohmann(const std::string& text) {
   INFO("text: " << nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
@@ -80,7 +50,7 @@ void same_as_nlohmann(const std::string& text) {
   }
   REQUIRE(std::holds_alternative<json_document>(mine) == they_accept);
   if (they_accept) {
-    CHECK(to_nlohmann(std::get<json_document>(mine).root()) == theirs);
+    CHECK(aia::test::to_nlohmann(std::get<json_document>(mine).root()) == theirs);
   }
 }
 
