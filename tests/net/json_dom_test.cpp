@@ -170,6 +170,7 @@ TEST_CASE("json_dom accepts and reads exactly what nlohmann does, on mutated mes
       R"({"user_id":"u-\u00e9\ud83d\ude00","timestamp":-0.5e-3,"x":[null,true,false,{},[]],)"
       R"("big":123456789012345678901234567890,"neg":-9223372036854775808,"esc":"\"\\\/\b\f\n\r\t"})",
       "[\"caf\xC3\xA9\", \"\xE2\x82\xAC\", \"\xF0\x9F\x98\x80\", 0, -0, 1E+2, 2e-2]",
+      R"({"k":1,"k":{"a":2,"a":[3]},"k":[4,{"b":null,"b":true}]})",
   };
   const std::string alphabet = "{}[]:,\"\\-+.0123456789eEtrufalsn \t\nu\xC3\xA9\xED\xA0\x80\xFF";
   std::mt19937 rng{20261128};
