@@ -29,11 +29,17 @@ constexpr void camel_case(std::string_view snake, Put put) {
 }
 
 /// A wire field name in both spellings, written once in snake_case. Only for constants in static
-/// storage (camel() views the object itself); a name longer than its buffer does not compile.
+/// storage (camel() views the object itself); a name longer than its buffer, or with a character
+/// other than [a-z0-9_], does not compile, so the writer copies these names without escaping.
 class field_name {
 public:
   template <std::size_t N>
   consteval field_name(const char (&snake)[N]) : snake_(snake, N - 1) {
+    for (char c : snake_) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+        throw "a field name is snake_case: [a-z0-9_] only";  // a compile error in consteval
+      }
+    }
     camel_case(snake_, [this](char c) { camel_[camel_size_++] = c; });
   }
 
