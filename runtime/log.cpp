@@ -1,6 +1,8 @@
 // Structured logging: JSON lines on stderr through one spdlog logger with a plain stderr sink.
 #include "runtime/log.hpp"
 
+#include "privacy/utf8.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -20,25 +22,6 @@ namespace {
 
 // -- JSON text ----------------------------------------------------------------
 
-/// Length of the well-formed UTF-8 sequence starting at s[i] (a non-ASCII byte), or 0.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto lead = byte(i);
-  std::size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-  // Bounds of the second byte exclude overlong forms, surrogates and code points > U+10FFFF.
-  unsigned char lo = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
-  unsigned char hi = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
-  if (lead < 0xC2 || lead > 0xF4 || i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) {
-    return 0;
-  }
-  for (std::size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
-      return 0;
-    }
-  }
-  return n;
-}
-
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
 void append_string(std::string& out, std::string_view s) {
   out += '"';
@@ -57,7 +40,7 @@ void append_string(std::string& out, std::string_view s) {
       fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
     } else if (c < 0x80) {
       out += static_cast<char>(c);
-    } else if (auto n = utf8_sequence_length(s, i); n > 0) {
+    } else if (auto n = privacy::utf8_sequence(s.substr(i)); n > 0) {
       out.append(s.substr(i, n));
       i += n - 1;
     } else {

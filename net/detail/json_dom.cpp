@@ -1,7 +1,7 @@
 // The inbound JSON parser (json_dom.hpp): iterative, so nesting costs no stack.
 #include "net/detail/json_dom.hpp"
 
-#include "net/detail/utf8.hpp"
+#include "privacy/utf8.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -263,7 +263,7 @@ private:
         continue;
       }
       if (c >= 0x80) {
-        auto n = utf8_sequence(text_.substr(pos_));
+        auto n = privacy::utf8_sequence(text_.substr(pos_));
         if (n == 0) {
           return fail();
         }

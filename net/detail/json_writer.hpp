@@ -2,7 +2,7 @@
 #pragma once
 
 #include "net/detail/json_names.hpp"
-#include "net/detail/utf8.hpp"
+#include "privacy/utf8.hpp"
 
 #include <array>
 #include <charconv>
@@ -151,7 +151,7 @@ inline void json_writer::append_string(std::string_view s) {
       continue;
     }
     // Ill-formed UTF-8 becomes U+FFFD, so the output is always valid JSON.
-    auto n = utf8_sequence(s.substr(i));
+    auto n = privacy::utf8_sequence(s.substr(i));
     if (n == 0) {
       out_ += "\\ufffd";
       ++i;

@@ -2,6 +2,8 @@
 // a cursor that parses without ever quoting the text in its errors.
 #pragma once
 
+#include "privacy/utf8.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -16,11 +18,6 @@ inline constexpr char hex_digits[] = "0123456789abcdef";
 
 /// True for 64 lowercase hex digits: a mac as the log writes it.
 [[nodiscard]] bool is_mac_hex(std::string_view s) noexcept;
-
-/// Length of the well-formed UTF-8 sequence that starts `s` (RFC 3629), 0 if ill-formed.
-[[nodiscard]] std::size_t utf8_sequence(std::string_view s) noexcept;
-
-[[nodiscard]] bool valid_utf8(std::string_view s) noexcept;
 
 /// Appends `s` quoted, escaping only `"`, `\` and control characters.
 void put_string(std::string& out, std::string_view s);
